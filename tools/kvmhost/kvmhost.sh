@@ -1,0 +1,49 @@
+#!/bin/bash
+# Run a command on a KVM host when this machine has no usable /dev/kvm.
+#
+# Our development and CI machines are PVM guests themselves, and there kvm_pvm may refuse to bind
+# ("this kernel is itself a kvm-pvm guest"), leaving no /dev/kvm. Guest tests must still boot guests
+# on a real KVM, so this script starts Debian's stock kernel in QEMU (TCG, an emulated AMD CPU with
+# SVM + NPT), loads kvm-amd there, mounts this machine's root file system read-write over virtio-9p
+# and runs the command inside, in the same directory. Everything Domus does there is real KVM
+# (AMD-V, nested), only slower.
+#
+# usage: tools/kvmhost/kvmhost.sh [--mem MiB] [--smp N] -- CMD [ARGS...]
+# Exit status: the command's. Output: the command's stdout/stderr (interleaved on one console).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+cache=${DOMUS_CACHE:-$top/cache}/kvmhost
+mem=8192
+smp=2
+while [ $# -gt 0 ]; do
+	case $1 in
+	--mem) mem=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--) shift; break ;;
+	*) break ;;
+	esac
+done
+[ $# -gt 0 ] || { echo "usage: $0 [--mem MiB] [--smp N] -- CMD..." >&2; exit 2; }
+
+"$here/build-host.sh" "$cache" >&2
+
+# The command and its environment travel in a script on the shared file system.
+job=$(mktemp -d /tmp/kvmhost.XXXXXX)
+trap 'rm -rf "$job"' EXIT
+{
+	echo "cd $(printf %q "$PWD")"
+	for v in PATH HOME LANG CI DOMUS_CACHE DOMUS_DEBUG PYTHONDONTWRITEBYTECODE; do
+		[ -n "${!v:-}" ] && echo "export $v=$(printf %q "${!v}")"
+	done
+	printf '%q ' "$@"; echo
+} >"$job/cmd.sh"
+
+qemu-system-x86_64 -M q35 -accel tcg,thread=multi -cpu EPYC-v3,+svm,+npt \
+	-smp "$smp" -m "$mem" -nographic -no-reboot -nodefaults -serial stdio \
+	-kernel "$cache/vmlinuz" -initrd "$cache/initrd.cpio" \
+	-append "console=ttyS0 quiet panic=-1 kvmhost.job=$job" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,id=hostroot,multidevs=remap \
+	2> >(grep -v "TCG doesn't support requested feature" >&2) </dev/null
+[ -f "$job/status" ] || { echo "domus: kvmhost: the KVM host VM ended without a status" >&2; exit 125; }
+exit "$(cat "$job/status")"
