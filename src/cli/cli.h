@@ -1,0 +1,18 @@
+/* The domus command line: one function per subcommand, dispatched from main.c's table. */
+#ifndef DOMUS_CLI_H
+#define DOMUS_CLI_H
+
+/* Exit statuses of `domus run`, one per way a domain can end. */
+#define DOMUS_EXIT_POWEROFF 0   /* the guest powered off (ACPI S5) */
+#define DOMUS_EXIT_ERROR 1      /* bad input or a setup failure: nothing ran */
+#define DOMUS_EXIT_USAGE 2      /* bad command line */
+#define DOMUS_EXIT_REBOOT 3     /* the guest rebooted and --no-reboot was given */
+#define DOMUS_EXIT_CRASH 4      /* triple fault or guest panic */
+#define DOMUS_EXIT_EMULATION 5  /* an instruction neither KVM nor Domus can emulate */
+#define DOMUS_EXIT_KVM 6        /* another KVM failure */
+#define DOMUS_EXIT_SIGNAL 128   /* + signal number: SIGINT, SIGTERM, SIGHUP, Ctrl-A x (SIGINT) */
+
+int cmd_run(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+
+#endif

@@ -1,0 +1,42 @@
+/* domus: the command-line front end. Subcommands are a table, as in xl. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+struct subcommand {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct subcommand commands[] = {
+	{ "run", cmd_run, "run one domain in the foreground (no daemon)" },
+	{ "info", cmd_info, "show the host's virtualization mode and what it means" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: domus COMMAND [ARGS...]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n`domus COMMAND --help` describes each command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return DOMUS_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "domus: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return DOMUS_EXIT_USAGE;
+}

@@ -1,0 +1,385 @@
+/* domus run: one domain in the foreground, its console on stdin/stdout. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "boot/boot.h"
+#include "boot/cmdline.h"
+#include "cli/cli.h"
+#include "config/domcfg.h"
+#include "machine_pc.h"
+#include "vmm/log.h"
+
+#define MAX_KERNEL_BYTES (512ull << 20)
+#define MAX_OVERRIDES 64
+
+struct runner {
+	pthread_mutex_t lock;
+	struct machine *cur;
+	int quit;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: domus run [FILE.cfg [KEY=VALUE...]] [OPTIONS]\n"
+		"Runs one domain in the foreground; its serial console is this terminal.\n\n"
+		"  --kernel FILE      bzImage or PVH ELF kernel\n"
+		"  --initrd FILE      initial ramdisk\n"
+		"  --cmdline TEXT     kernel command line\n"
+		"  --memory MIB       guest RAM in MiB (default 128)\n"
+		"  --vcpus N          virtual CPUs (default 1)\n"
+		"  --no-reboot        exit with status %d when the guest reboots\n"
+		"  --triple-fault-reset  a triple fault resets the guest (default: crash)\n"
+		"  --pvm-aware        the kernel is PVM-aware: add no PVM-host kernel flags\n"
+		"  --debug            debug messages (also DOMUS_DEBUG=1)\n\n"
+		"Options override the config file. On a terminal, Ctrl-A x quits and Ctrl-A h helps.\n"
+		"Exit status: 0 powered off, 1 error, 2 usage, 3 reboot (--no-reboot), 4 crash,\n"
+		"5 unemulatable instruction, 6 KVM failure, 128+N signal N.\n",
+		DOMUS_EXIT_REBOOT);
+}
+
+/* Read a whole file; NULL with a message on failure. */
+static uint8_t *read_file(const char *what, const char *path, uint64_t max, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_err("%s %s: %s", what, path, strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_err("%s %s: not a regular file", what, path);
+		close(fd);
+		return NULL;
+	}
+	if ((uint64_t)st.st_size > max) {
+		log_err("%s %s: too large (%lld bytes)", what, path, (long long)st.st_size);
+		close(fd);
+		return NULL;
+	}
+	uint8_t *buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	size_t got = 0;
+	while (buf && got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_err("%s %s: %s", what, path, n < 0 ? strerror(errno) : "file shrank");
+			free(buf);
+			buf = NULL;
+		} else {
+			got += (size_t)n;
+		}
+	}
+	if (!buf && got == 0 && st.st_size)
+		log_err("%s %s: out of memory", what, path);
+	close(fd);
+	*len = got;
+	return buf;
+}
+
+static int parse_uint(const char *what, const char *s, unsigned long long max,
+		      unsigned long long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v > max) {
+		log_err("%s '%s': not a number between 0 and %llu", what, s, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static void on_quit(void *ctx)
+{
+	struct runner *r = ctx;
+	pthread_mutex_lock(&r->lock);
+	r->quit = 1;
+	if (r->cur)
+		vm_request_stop(&r->cur->vm, VM_STOP_QUIT, NULL);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static int exit_status(enum vm_stop why, int sig)
+{
+	switch (why) {
+	case VM_STOP_POWEROFF:
+		return DOMUS_EXIT_POWEROFF;
+	case VM_STOP_RESET:
+		return DOMUS_EXIT_REBOOT;
+	case VM_STOP_TRIPLE_FAULT:
+	case VM_STOP_PANIC:
+		return DOMUS_EXIT_CRASH;
+	case VM_STOP_EMULATION:
+		return DOMUS_EXIT_EMULATION;
+	case VM_STOP_SIGNAL:
+		return DOMUS_EXIT_SIGNAL + sig;
+	case VM_STOP_QUIT:
+		return DOMUS_EXIT_SIGNAL + SIGINT;
+	default:
+		return DOMUS_EXIT_KVM;
+	}
+}
+
+struct run_opts {
+	const char *kernel, *initrd, *cmdline;
+	unsigned long long memory_mib, vcpus;
+	int no_reboot, triple_fault_reset, pvm_aware;
+};
+
+/* Fill opts from a config file; options given on the command line win. */
+static int apply_config(const char *path, const char *const *ov, size_t nov, struct run_opts *o,
+			struct domain_config *dc, int have_mem, int have_vcpus)
+{
+	char err[512];
+	if (domcfg_load(path, ov, nov, dc, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	if (dc->type == DOMCFG_TYPE_HVM) {
+		log_err("%s: type \"hvm\" needs firmware boot, which `domus run` does not offer yet; "
+			"use type \"pv\" or \"pvh\" with a kernel",
+			path);
+		return -1;
+	}
+	if (dc->ndisks || dc->nnics) {
+		log_err("%s: disk and vif devices are not available in this version of Domus", path);
+		return -1;
+	}
+	if (!o->kernel)
+		o->kernel = dc->kernel;
+	if (!o->initrd)
+		o->initrd = dc->ramdisk;
+	if (!o->cmdline)
+		o->cmdline = dc->cmdline;
+	if (!have_mem)
+		o->memory_mib = dc->memory_mib;
+	if (!have_vcpus)
+		o->vcpus = dc->vcpus;
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "vcpus", required_argument, NULL, 'n' },
+		{ "no-reboot", no_argument, NULL, 'R' },
+		{ "triple-fault-reset", no_argument, NULL, 'T' },
+		{ "pvm-aware", no_argument, NULL, 'P' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct run_opts o = { .memory_mib = 128, .vcpus = 1 };
+	int have_mem = 0, have_vcpus = 0, c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			o.kernel = optarg;
+			break;
+		case 'i':
+			o.initrd = optarg;
+			break;
+		case 'c':
+			o.cmdline = optarg;
+			break;
+		case 'm':
+			if (parse_uint("memory", optarg, 1ull << 24, &o.memory_mib) < 0)
+				return DOMUS_EXIT_USAGE;
+			have_mem = 1;
+			break;
+		case 'n':
+			if (parse_uint("vcpus", optarg, 1024, &o.vcpus) < 0)
+				return DOMUS_EXIT_USAGE;
+			have_vcpus = 1;
+			break;
+		case 'R':
+			o.no_reboot = 1;
+			break;
+		case 'T':
+			o.triple_fault_reset = 1;
+			break;
+		case 'P':
+			o.pvm_aware = 1;
+			break;
+		case 'd':
+			log_set_debug(true);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			log_err("run: unknown or incomplete option '%s'", argv[optind - 1]);
+			usage(stderr);
+			return DOMUS_EXIT_USAGE;
+		}
+	}
+	struct domain_config dc;
+	memset(&dc, 0, sizeof(dc));
+	if (optind < argc) {
+		const char *cfg = argv[optind++];
+		const char *ov[MAX_OVERRIDES];
+		size_t nov = 0;
+		for (; optind < argc; optind++) {
+			if (!strchr(argv[optind], '=') || nov == MAX_OVERRIDES) {
+				log_err("run: unexpected argument '%s' (options go before the config "
+					"file; after it only KEY=VALUE)",
+					argv[optind]);
+				return DOMUS_EXIT_USAGE;
+			}
+			ov[nov++] = argv[optind];
+		}
+		if (apply_config(cfg, ov, nov, &o, &dc, have_mem, have_vcpus) < 0)
+			return DOMUS_EXIT_ERROR;
+	}
+	int status = DOMUS_EXIT_ERROR;
+	uint8_t *kernel = NULL, *initrd = NULL;
+	size_t kernel_len = 0, initrd_len = 0;
+	if (!o.kernel) {
+		log_err("run: no kernel: give --kernel FILE or a config file with kernel=");
+		status = DOMUS_EXIT_USAGE;
+		goto out;
+	}
+	if (o.memory_mib == 0) {
+		log_err("memory 0: a guest needs at least 16 MiB");
+		goto out;
+	}
+	if (o.vcpus == 0) {
+		log_err("vcpus 0: a guest needs at least one vCPU");
+		goto out;
+	}
+	kernel = read_file("kernel", o.kernel, MAX_KERNEL_BYTES, &kernel_len);
+	if (!kernel)
+		goto out;
+	enum kernel_kind kind = kernel_detect(kernel, kernel_len);
+	if (kind != KERNEL_BZIMAGE && kind != KERNEL_PVH_ELF) {
+		log_err("kernel %s: %s; Domus boots a bzImage (protocol 2.12+) or a PVH ELF",
+			o.kernel, kernel_kind_name(kind));
+		goto out;
+	}
+	if (o.initrd) {
+		initrd = read_file("initrd", o.initrd, o.memory_mib << 20, &initrd_len);
+		if (!initrd)
+			goto out;
+	}
+
+	struct host_info host;
+	host_detect(&host);
+	if (!host.kvm_usable) {
+		log_err("KVM: %s", host.why);
+		goto out;
+	}
+	int is_linux = kernel_is_linux(kernel, kernel_len);
+	char cmdline[BOOT_CMDLINE_MAX];
+	const char *user = o.cmdline ? o.cmdline : (is_linux ? "console=ttyS0" : "");
+	if (cmdline_for_guest(cmdline, sizeof(cmdline), user, host.mode, (unsigned)o.vcpus,
+			      is_linux, o.pvm_aware) < 0) {
+		log_err("cmdline: too long");
+		goto out;
+	}
+	if (strcmp(cmdline, user))
+		log_debug("kernel command line for this %s host: %s", host_mode_name(host.mode),
+			  cmdline);
+
+	/* Process signals are taken synchronously through a signalfd on this thread. */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sfd < 0) {
+		log_err("signalfd: %s", strerror(errno));
+		goto out;
+	}
+
+	struct runner r = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct console con;
+	if (console_open(&con, STDIN_FILENO, STDOUT_FILENO, on_quit, &r) < 0) {
+		log_err("console: %s", strerror(errno));
+		close(sfd);
+		goto out;
+	}
+	struct machine_config mc = {
+		.mem_bytes = o.memory_mib << 20,
+		.vcpus = (unsigned)o.vcpus,
+		.kernel = kernel,
+		.kernel_len = kernel_len,
+		.initrd = initrd,
+		.initrd_len = initrd_len,
+		.cmdline = cmdline,
+		.triple_fault_reset = o.triple_fault_reset,
+	};
+	struct machine *m = calloc(1, sizeof(*m));
+	for (;;) {
+		char err[512];
+		if (!m || machine_create(m, &mc, &con, err, sizeof(err)) < 0 ||
+		    machine_start(m, err, sizeof(err)) < 0) {
+			log_err("%s", m ? err : "out of memory");
+			if (m)
+				machine_destroy(m);
+			status = DOMUS_EXIT_ERROR;
+			break;
+		}
+		pthread_mutex_lock(&r.lock);
+		r.cur = m;
+		if (r.quit)
+			vm_request_stop(&m->vm, VM_STOP_QUIT, NULL);
+		pthread_mutex_unlock(&r.lock);
+
+		int sig = 0;
+		while (vm_stopped(&m->vm) == VM_RUNNING) {
+			struct pollfd p[2] = { { .fd = sfd, .events = POLLIN },
+					       { .fd = m->vm.event_fd, .events = POLLIN } };
+			if (poll(p, 2, -1) < 0 && errno != EINTR)
+				break;
+			struct signalfd_siginfo si;
+			if ((p[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				sig = (int)si.ssi_signo;
+				vm_request_stop(&m->vm, VM_STOP_SIGNAL, NULL);
+			}
+		}
+		enum vm_stop why = vm_wait(&m->vm);
+		pthread_mutex_lock(&r.lock);
+		r.cur = NULL;
+		pthread_mutex_unlock(&r.lock);
+		if (m->vm.stop_msg[0])
+			log_err("%s", m->vm.stop_msg);
+		machine_destroy(m);
+		if (why == VM_STOP_RESET && !o.no_reboot) {
+			log_debug("guest reset: booting again");
+			continue;
+		}
+		if (why == VM_STOP_SIGNAL)
+			log_err("stopped by signal %d (%s)", sig, strsignal(sig));
+		status = exit_status(why, sig);
+		break;
+	}
+	free(m);
+	console_close(&con);
+	close(sfd);
+out:
+	free(kernel);
+	free(initrd);
+	domcfg_free(&dc);
+	return status;
+}

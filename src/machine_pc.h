@@ -1,0 +1,52 @@
+/* The Domus PC for direct-boot (PV/PVH) guests: all the wiring in one place.
+ *
+ * machine_create() builds the VM, plugs every device at its port and IRQ (docs/platform.md),
+ * writes the ACPI tables and loads the kernel; machine_start() runs the vCPUs. The caller waits
+ * on vm_wait(&m->vm) and calls machine_destroy(). A reboot is a destroy and a fresh create, so
+ * nothing of the old boot leaks into the new one. */
+#ifndef DOMUS_MACHINE_PC_H
+#define DOMUS_MACHINE_PC_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/console.h"
+#include "hw/acpi_pm.h"
+#include "hw/i8042.h"
+#include "hw/reset_cf9.h"
+#include "hw/rtc_mc146818.h"
+#include "hw/uart16550.h"
+#include "vmm/irq.h"
+#include "vmm/vm.h"
+
+struct machine_config {
+	uint64_t mem_bytes;
+	unsigned vcpus;
+	const uint8_t *kernel;
+	size_t kernel_len;
+	const uint8_t *initrd;
+	size_t initrd_len;
+	const char *cmdline; /* final: host flags already added */
+	int triple_fault_reset;
+};
+
+struct machine {
+	struct vm vm;
+	struct console *con;
+	struct irq_line irq_kbd, irq_com1, irq_rtc, irq_sci;
+	struct uart16550 com1;
+	struct rtc_mc146818 rtc;
+	struct i8042 kbc;
+	struct acpi_pm pm;
+	struct reset_cf9 cf9;
+	uint8_t post_code;
+	int devices_up;
+};
+
+int machine_create(struct machine *m, const struct machine_config *cfg, struct console *con,
+		   char *err, size_t errlen);
+int machine_start(struct machine *m, char *err, size_t errlen);
+void machine_destroy(struct machine *m);
+/* Press the ACPI power button (orderly shutdown request to the guest). */
+void machine_power_button(struct machine *m);
+
+#endif

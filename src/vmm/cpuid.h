@@ -1,0 +1,16 @@
+/* Per-vCPU CPUID table, shaped from KVM_GET_SUPPORTED_CPUID.
+ *
+ * cpuid_shape() rewrites the topology-bearing leaves for vCPU `index` of `nr` (one thread per
+ * core, nr cores in one package, APIC ID = index): leaf 1 (APIC ID, logical count, HTT,
+ * hypervisor bit), leaf 4 (cores sharing each cache), leaves 0xB/0x1F (x2APIC topology), and AMD's
+ * 0x80000008/0x8000001E. KVM's paravirt leaves 0x40000000.. pass through as KVM reports them, which
+ * also keeps PVM's leaves for a PVM-aware guest. Pure function: testable without KVM. */
+#ifndef DOMUS_CPUID_H
+#define DOMUS_CPUID_H
+#include <linux/kvm.h>
+
+void cpuid_shape(struct kvm_cpuid_entry2 *e, unsigned n, unsigned index, unsigned nr);
+/* Bits needed to number nr items: ceil(log2(nr)). */
+unsigned cpuid_bits_for(unsigned nr);
+
+#endif

@@ -1,0 +1,88 @@
+/* A KVM virtual machine: guest RAM, the in-kernel irqchip and PIT, the port and MMIO buses, and
+ * one thread per vCPU that runs KVM_RUN and dispatches exits on the calling thread.
+ *
+ * Life cycle: vm_create() → add devices to vm->pio / vm->mmio → vm_create_vcpus() →
+ * vm_set_boot_entry() → vm_start() → vm_wait() returns why the guest stopped → vm_destroy().
+ * Anything (a device, a signal handler thread) may call vm_request_stop(); the first request
+ * wins, every vCPU is kicked out of KVM_RUN and vm_wait() returns. */
+#ifndef DOMUS_VM_H
+#define DOMUS_VM_H
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "boot/boot.h"
+#include "vmm/bus.h"
+#include "vmm/guest_mem.h"
+#include "vmm/kvm_host.h"
+
+enum vm_stop {
+	VM_RUNNING = 0,
+	VM_STOP_POWEROFF,     /* ACPI S5 or a power-off request */
+	VM_STOP_RESET,        /* 0xCF9, i8042 reset, or a triple fault when asked */
+	VM_STOP_TRIPLE_FAULT, /* a triple fault (KVM_EXIT_SHUTDOWN) */
+	VM_STOP_EMULATION,    /* KVM could not emulate an instruction, nor could we */
+	VM_STOP_KVM_ERROR,    /* another KVM failure (entry failure, unknown exit) */
+	VM_STOP_PANIC,        /* the guest reported a panic */
+	VM_STOP_SIGNAL,       /* SIGINT/SIGTERM/SIGHUP to the monitor */
+	VM_STOP_QUIT,         /* the user quit from the console */
+};
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	int started;
+	uint64_t exits;
+};
+
+struct vm_config {
+	uint64_t mem_bytes;
+	unsigned nr_vcpus;
+	int triple_fault_reset; /* a triple fault resets like a PC instead of ending the domain */
+};
+
+struct vm {
+	int kvm_fd, vm_fd;
+	size_t run_size;
+	struct host_info host;
+	struct vm_config cfg;
+	struct guest_mem mem;
+	uint8_t *ram_low, *ram_high;
+	uint64_t low_size, high_size;
+	struct bus pio, mmio;
+	struct vcpu *vcpus;
+	unsigned nr_vcpus;
+	struct kvm_cpuid2 *cpuid; /* what KVM supports, before per-vCPU shaping */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	enum vm_stop stop;
+	char stop_msg[512];
+	int event_fd; /* readable once a stop was requested */
+	atomic_int paused;
+};
+
+/* Open /dev/kvm and create the VM with its RAM, irqchip and PIT. 0, or -1 with err set. */
+int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen);
+int vm_create_vcpus(struct vm *vm, char *err, size_t errlen);
+/* Registers of the boot vCPU for a direct-boot entry. */
+int vm_set_boot_entry(struct vm *vm, const struct boot_entry *e, char *err, size_t errlen);
+int vm_start(struct vm *vm, char *err, size_t errlen);
+/* Stop the guest: the first request wins; msg (may be NULL) is shown to the user. */
+void vm_request_stop(struct vm *vm, enum vm_stop why, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+enum vm_stop vm_stopped(struct vm *vm);
+/* Join the vCPU threads after a stop; returns the reason. */
+enum vm_stop vm_wait(struct vm *vm);
+void vm_destroy(struct vm *vm);
+/* struct irq_line callback: drive GSI gsi to level through KVM_IRQ_LINE. */
+void vm_irq_set(void *vm, unsigned gsi, int level);
+/* On PVM hosts, legacy ISA interrupts must go through the 8259 PIC (see vm.c). */
+int vm_isa_irqs_via_pic(const struct vm *vm);
+
+#endif
