@@ -1,0 +1,78 @@
+"""Shared helpers for the functional tests: they boot real guests under build/domus.
+
+Every test here needs a usable /dev/kvm. Without one they fail with a clear message (they never
+skip silently); `make check` runs them inside tools/kvmhost when this machine has no KVM.
+"""
+import os
+import subprocess
+import time
+
+import pytest
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DOMUS = os.path.join(TOP, "build-san" if os.environ.get("DOMUS_SAN") == "1" else "build", "domus")
+GUESTS = os.path.join(TOP, "build", "guests")
+CACHE = os.environ.get("DOMUS_CACHE", os.path.join(TOP, "cache"))
+
+
+def kvm_problem():
+    """None when /dev/kvm can be used, else why not."""
+    if not os.path.exists("/dev/kvm"):
+        return "/dev/kvm does not exist on this host"
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return "/dev/kvm is not accessible (run as root or join the kvm group)"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _require_kvm(request):
+    if request.node.get_closest_marker("nokvm"):
+        return
+    problem = kvm_problem()
+    if problem:
+        pytest.fail("guest tests need KVM: " + problem + "; run `make check`, which uses "
+                    "tools/kvmhost/kvmhost.sh on hosts without KVM", pytrace=False)
+
+
+def guest(name):
+    path = os.path.join(GUESTS, name + ".elf")
+    assert os.path.exists(path), "tiny guest %s not built (run make)" % path
+    return path
+
+
+class Result:
+    def __init__(self, rc, out, err, seconds):
+        self.rc, self.out, self.err, self.seconds = rc, out, err, seconds
+
+    def lines(self):
+        return self.out.splitlines()
+
+    def passed(self, name):
+        return ("PASS " + name) in self.lines()
+
+    def fails(self):
+        return [l for l in self.lines() if l.startswith("FAIL ")]
+
+    def __repr__(self):
+        return "rc=%s\n--- stdout ---\n%s\n--- stderr ---\n%s" % (self.rc, self.out[-4000:],
+                                                                 self.err[-4000:])
+
+
+def domus(*args, input=None, timeout=120, env=None):
+    """Run build/domus with args; returns a Result. A hang is a test failure, not a stuck run."""
+    e = dict(os.environ)
+    if env:
+        e.update(env)
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run([DOMUS] + [str(a) for a in args], input=input, capture_output=True,
+                           timeout=timeout, env=e, text=True, errors="replace")
+    except subprocess.TimeoutExpired as ex:
+        out = ex.stdout.decode(errors="replace") if isinstance(ex.stdout, bytes) else (ex.stdout or "")
+        pytest.fail("domus %s did not finish within %ss; output so far:\n%s" %
+                    (" ".join(map(str, args)), timeout, out[-3000:]), pytrace=False)
+    return Result(p.returncode, p.stdout, p.stderr, time.monotonic() - t0)
+
+
+def run_guest(name, *args, **kw):
+    return domus("run", "--kernel", guest(name), *args, **kw)
