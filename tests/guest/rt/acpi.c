@@ -217,9 +217,15 @@ static void gas_write8(const struct rt_gas *g, u8 v)
 void rt_poweroff(void)
 {
 	u8 typ = acpi.have_s5 ? acpi.s5_typ : 0;
+	u16 cnt = acpi.pm1a_cnt;
 
-	/* No FADT at all: the Domus platform's fixed PM1a_CNT at 0x604, SLP_TYP 0. */
-	u16 cnt = acpi.pm1a_cnt ? acpi.pm1a_cnt : (acpi.fadt ? 0 : 0x604);
+	if (!acpi.fadt) {
+		/* No ACPI tables: the PC platform's PM1a_CNT at 0x604; try SLP_TYP 5 (Domus),
+		 * then 0 (PIIX4, QEMU pc). */
+		cnt = 0x604;
+		outw(cnt, 5 << 10 | 1 << 13);
+		typ = 0;
+	}
 	if (cnt) {
 		outw(cnt, (u16)((inw(cnt) & 1) | (typ & 7) << 10 | 1 << 13));
 		if (acpi.pm1b_cnt)
@@ -227,8 +233,10 @@ void rt_poweroff(void)
 	}
 	if (acpi.have_sleep_ctl)
 		gas_write8(&acpi.sleep_ctl, (u8)((typ & 7) << 2 | 1 << 5));
-	for (volatile int i = 0; i < 1000000; i++)
-		;
+	/* Some machines act on S5 asynchronously: give them ~2 s before complaining. */
+	u64 hz = rt_tsc_hz_cached(), t0 = rdtsc();
+	while (rdtsc() - t0 < (hz ? 2 * hz : 4000000000ull))
+		barrier();
 	rt_printf_unlocked("FAIL %s poweroff: still running after the S5 write (pm1a_cnt=%x)\n", guest_name,
 			   cnt);
 	rt_halt_forever();

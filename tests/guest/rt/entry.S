@@ -34,6 +34,7 @@ pvh_entry:
 	movl $pml4, %eax
 	movl %eax, %cr3
 	movl %cr4, %eax
+	andl $~0x300000, %eax		/* no SMEP/SMAP: every page is user-accessible */
 	orl $0x20, %eax			/* PAE */
 	movl %eax, %cr4
 	movl $0xc0000080, %ecx		/* EFER.LME */
@@ -215,6 +216,7 @@ tramp32:
 	movl $pml4, %eax
 	movl %eax, %cr3
 	movl %cr4, %eax
+	andl $~0x300000, %eax
 	orl $0x20, %eax
 	movl %eax, %cr4
 	movl $0xc0000080, %ecx

@@ -55,6 +55,9 @@ int rt_vsnprintf(char *buf, size_t len, const char *fmt, va_list ap);
 /* acpi.c */
 void rt_acpi_init(void);
 
+/* time.c: 0 until calibrated */
+u64 rt_tsc_hz_cached(void);
+
 /* main.c */
 NORETURN void rt_halt_forever(void);
 

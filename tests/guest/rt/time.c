@@ -29,34 +29,55 @@ static u64 tsc_vs_pmtimer(u32 ticks)
 	return rdtsc() - t0;
 }
 
-/* TSC ticks over `count` PIT ticks, using channel 2 gated through port 0x61. */
-static u64 tsc_vs_pit(u16 count)
+/* TSC ticks over `ticks` (< 65536) PIT ticks: channel 0 in mode 0 (one-shot), polling
+ * its OUT pin with the read-back command. OUT stays high once the count ends, so a
+ * descheduled vCPU cannot miss it; no port 0x61 gate is needed (QEMU microvm has none). */
+static u64 tsc_vs_pit(u32 ticks)
 {
-	outb(0x61, (inb(0x61) & ~0x02) | 0x01); /* gate on, speaker off */
-	outb(0x43, 0xb0);                       /* channel 2, lo/hi, mode 0 */
-	outb(0x42, count & 0xff);
-	outb(0x42, count >> 8);
+	outb(0x43, 0x30); /* channel 0, lo/hi, mode 0 */
+	outb(0x40, ticks & 0xff);
+	outb(0x40, (ticks >> 8) & 0xff);
 	u64 t0 = rdtsc();
-	for (u64 i = 0; i < 100000000 && !(inb(0x61) & 0x20); i++)
-		;
-	return rdtsc() - t0;
+	for (u64 spins = 0; spins < 10000000; spins++) {
+		outb(0x43, 0xe2); /* read-back: status of channel 0 */
+		if (inb(0x40) & 0x80)
+			return rdtsc() - t0;
+	}
+	return 0;
 }
 
+static u64 median5(u64 v[5])
+{
+	for (int i = 1; i < 5; i++)
+		for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			u64 t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return v[2];
+}
+
+/* Median of five 20 ms measurements: one stalled window (a busy host) does not count. */
 static u64 calibrate(u64 arg)
 {
+	u64 m[5];
 	(void)arg;
-	u16 port = rt_pmtimer_port();
-	if (port) {
+
+	if (rt_pmtimer_port()) {
 		u32 a = rt_pmtimer(), b = a;
 		for (int i = 0; i < 1000 && b == a; i++)
 			b = rt_pmtimer();
 		if (b != a && a != 0xffffff) {
 			tsc_src = "pmtimer";
-			return tsc_vs_pmtimer(PMTIMER_HZ / 20) * 20; /* 50 ms */
+			for (int i = 0; i < 5; i++)
+				m[i] = tsc_vs_pmtimer(PMTIMER_HZ / 50) * 50;
+			return median5(m);
 		}
 	}
 	tsc_src = "pit";
-	return tsc_vs_pit(PIT_HZ / 20) * 20;
+	for (int i = 0; i < 5; i++)
+		m[i] = tsc_vs_pit(PIT_HZ / 50) * 50;
+	return median5(m);
 }
 
 u64 rt_tsc_hz(void)
@@ -69,6 +90,8 @@ u64 rt_tsc_hz(void)
 	}
 	return tsc_hz;
 }
+
+u64 rt_tsc_hz_cached(void) { return tsc_hz; }
 
 const char *rt_tsc_source(void)
 {
