@@ -42,10 +42,17 @@ $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libdomus.a
 unit: $(UNITBIN)
 	@set -e; for t in $(UNITBIN); do $$t; done
 
+# The whole test suite: unit tests (plain and ASan+UBSan), then guest boots with the
+# sanitized monitor.
+check: all
+	$(MAKE) unit
+	$(MAKE) SAN=1 build-san/domus unit
+	DOMUS_SAN=1 tools/run-functional.sh $(PYTEST_ARGS)
+
 include tests/guest/guest.mk
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all unit clean guests
+.PHONY: all unit clean guests check
 -include $(LIBOBJ:.o=.d)

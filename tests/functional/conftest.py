@@ -76,3 +76,72 @@ def domus(*args, input=None, timeout=120, env=None):
 
 def run_guest(name, *args, **kw):
     return domus("run", "--kernel", guest(name), *args, **kw)
+
+
+class Live:
+    """A running `domus` process whose console we read line by line and write to."""
+
+    def __init__(self, args, env=None):
+        import threading
+        e = dict(os.environ)
+        if env:
+            e.update(env)
+        self.p = subprocess.Popen([DOMUS] + [str(a) for a in args], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
+        self.out = b""
+        self.err = b""
+        self.cond = threading.Condition()
+        self.t_out = threading.Thread(target=self._pump, args=(self.p.stdout, "out"), daemon=True)
+        self.t_err = threading.Thread(target=self._pump, args=(self.p.stderr, "err"), daemon=True)
+        self.t_out.start()
+        self.t_err.start()
+
+    def _pump(self, f, which):
+        while True:
+            b = f.read1(4096) if hasattr(f, "read1") else f.read(1)
+            with self.cond:
+                if not b:
+                    self.cond.notify_all()
+                    return
+                if which == "out":
+                    self.out += b
+                else:
+                    self.err += b
+                self.cond.notify_all()
+
+    def text(self):
+        return self.out.decode(errors="replace")
+
+    def wait_for(self, needle, timeout=60):
+        """Wait until needle (str) appears in stdout; fail the test on timeout or exit."""
+        deadline = time.monotonic() + timeout
+        n = needle.encode()
+        with self.cond:
+            while n not in self.out:
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.p.poll() is not None and not self.t_out.is_alive()):
+                    self.kill()
+                    pytest.fail("did not see %r within %ss (rc=%s); stdout:\n%s\nstderr:\n%s" % (
+                        needle, timeout, self.p.returncode, self.text()[-3000:],
+                        self.err.decode(errors="replace")[-2000:]), pytrace=False)
+                self.cond.wait(min(left, 0.5))
+
+    def send(self, data):
+        self.p.stdin.write(data.encode() if isinstance(data, str) else data)
+        self.p.stdin.flush()
+
+    def wait(self, timeout=60):
+        try:
+            rc = self.p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail("domus did not exit within %ss; stdout:\n%s" % (timeout, self.text()[-3000:]),
+                        pytrace=False)
+        self.t_out.join(5)
+        self.t_err.join(5)
+        return rc
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()

@@ -6,8 +6,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=$1
 stamp_in=$(sha256sum "$here/build-host.sh" "$here/host-init" | sha256sum | cut -c1-16)
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp_in" ]; then exit 0; fi
+# Several test runs may start at once: one builds, the others wait for it.
+mkdir -p "$(dirname "$out")"
+exec 9>"$out.lock"
+flock 9
+if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp_in" ]; then exit 0; fi
 echo "kvmhost: building the nested KVM host in $out" >&2
-rm -rf "$out"; mkdir -p "$out/dl"
+final=$out
+out=$(mktemp -d "$final.new.XXXXXX")
+mkdir -p "$out/dl"
 cd "$out/dl"
 pkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64$' | awk '{print $1}' | sort -V | tail -1)
 [ -n "$pkg" ] || { echo "domus: kvmhost: no linux-image-6.1.0-*-amd64 in the package lists (run apt-get update)" >&2; exit 1; }
@@ -33,3 +40,5 @@ chmod +x "$ird/init"
 cp root/boot/vmlinuz-"$kver" "$out/vmlinuz"
 rm -rf "$out/dl" "$ird"
 echo "$stamp_in" >"$out/stamp"
+rm -rf "$final"
+mv "$out" "$final"

@@ -33,7 +33,7 @@ job=$(mktemp -d /tmp/kvmhost.XXXXXX)
 trap 'rm -rf "$job"' EXIT
 {
 	echo "cd $(printf %q "$PWD")"
-	for v in PATH HOME LANG CI DOMUS_CACHE DOMUS_DEBUG PYTHONDONTWRITEBYTECODE; do
+	for v in PATH HOME LANG CI DOMUS_CACHE DOMUS_DEBUG DOMUS_SAN PYTHONDONTWRITEBYTECODE; do
 		[ -n "${!v:-}" ] && echo "export $v=$(printf %q "${!v}")"
 	done
 	printf '%q ' "$@"; echo
