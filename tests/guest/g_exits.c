@@ -76,12 +76,12 @@ void guest_main(void)
 	port = (u16)rt_cmdline_u64("port", 0x440);
 	addr = rt_cmdline_u64("mmio", 0xd0000000);
 	if (addr >= 0x100000000ull && rt_map_identity(addr, 4096) < 0)
-		rt_fail("cannot map %lx", addr);
+		rt_fail("cannot map 0x%lx", addr);
 
 	u64 hz = rt_tsc_hz();
 	if (hz < 1000000)
 		rt_fail("TSC calibration gave %lu Hz", hz);
-	rt_printf("exits: tsc_khz=%lu source=%s port=%x mmio=%lx\n", hz / 1000, rt_tsc_source(), port, addr);
+	rt_printf("exits: tsc_khz=%lu source=%s port=0x%x mmio=0x%lx\n", hz / 1000, rt_tsc_source(), port, addr);
 	for (unsigned i = 0; i < ARRAY_SIZE(tests); i++)
 		report("", tests[i].name, n, rt_run_user(tests[i].fn, n), hz);
 	for (unsigned i = 0; i < ARRAY_SIZE(tests); i++)

@@ -3,7 +3,7 @@
  * writes/reads back the first and last 8 bytes of every RAM range (above 4 GiB too).
  * cmdline: mem=MiB (the VM's configured memory). The RAM entries (type 1) must sum to
  * between mem MiB - 1 MiB (the low area the e820 map may reserve) and mem MiB.
- * Prints: "memmap: N entries" then "memmap: addr=A size=S type=T" per entry, then
+ * Prints: "memmap: N entries" then "memmap: addr=0xA size=0xS type=T" per entry, then
  * "memmap: ram_kib=K ram_mib=M expected_mib=E".
  */
 #include "rt.h"
@@ -33,11 +33,11 @@ void guest_main(void)
 	if (!n)
 		rt_fail("empty memory map in the start info");
 	for (unsigned i = 0, prev = 0; i < n; i++) {
-		rt_printf("memmap: addr=%lx size=%lx type=%u\n", m[i].addr, m[i].size, m[i].type);
+		rt_printf("memmap: addr=0x%lx size=0x%lx type=%u\n", m[i].addr, m[i].size, m[i].type);
 		if (!m[i].size)
 			continue; /* empty entries (QEMU microvm's qboot adds one) carry nothing */
 		if (i && m[i].addr < m[prev].addr + m[prev].size)
-			rt_fail("entry %u (addr %lx) overlaps or precedes entry %u", i, m[i].addr, prev);
+			rt_fail("entry %u (addr 0x%lx) overlaps or precedes entry %u", i, m[i].addr, prev);
 		prev = i;
 		if (m[i].type == E820_RAM)
 			ram += m[i].size;
@@ -50,10 +50,10 @@ void guest_main(void)
 		if (m[i].type != E820_RAM || m[i].size < 8)
 			continue;
 		u64 first = m[i].addr, last = (m[i].addr + m[i].size - 8) & ~7ull;
-		if (last >= 0x100000000ull && rt_map_identity(first, m[i].size) < 0)
-			rt_fail("cannot map %lx..%lx (page-table pool exhausted)", first, last);
+		if (last >= 0x100000000ull && (rt_map_identity(first, 8) < 0 || rt_map_identity(last, 8) < 0))
+			rt_fail("cannot map 0x%lx and 0x%lx (page-table pool exhausted)", first, last);
 		if (!touch(first) || !touch(last))
-			rt_fail("RAM at %lx or %lx does not hold a written value", first, last);
+			rt_fail("RAM at 0x%lx or 0x%lx does not hold a written value", first, last);
 	}
 	rt_printf("memmap: first and last bytes of every RAM range written and read back\n");
 }

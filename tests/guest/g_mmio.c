@@ -57,13 +57,13 @@ static void report(const char *level)
 
 	for (unsigned i = 0; i < nseen; i++) {
 		if (seen[i].got != seen[i].want) {
-			rt_printf("mmio: %s %s: got %lx want %lx\n", level, seen[i].what, seen[i].got, seen[i].want);
+			rt_printf("mmio: %s %s: got 0x%lx want 0x%lx\n", level, seen[i].what, seen[i].got, seen[i].want);
 			bad++;
 		}
 	}
 	if (bad)
 		rt_fail("%u of %u accesses at %s read unexpected values", bad, nseen, level);
-	rt_printf("mmio: %s: %u accesses to mmio %lx and port %x ok\n", level, nseen, addr, port);
+	rt_printf("mmio: %s: %u accesses to mmio 0x%lx and port 0x%x ok\n", level, nseen, addr, port);
 }
 
 void guest_main(void)
@@ -72,7 +72,7 @@ void guest_main(void)
 	port = (u16)rt_cmdline_u64("port", 0x440);
 	mmio_ones = rt_cmdline_u64("mmio_ones", 1) != 0;
 	if (addr >= 0x100000000ull && rt_map_identity(addr, 4096) < 0)
-		rt_fail("cannot map %lx", addr);
+		rt_fail("cannot map 0x%lx", addr);
 
 	run_probes(0);
 	report("ring0");

@@ -10,7 +10,7 @@ void guest_main(void)
 {
 	const struct rt_acpi *a = rt_acpi();
 
-	rt_printf("poweroff: rsdp=%lx fadt=%p dsdt=%p pm1a_cnt=%x s5=%s slp_typ=%u\n", a->rsdp, a->fadt, a->dsdt,
+	rt_printf("poweroff: rsdp=0x%lx fadt=%p dsdt=%p pm1a_cnt=0x%x s5=%s slp_typ=%u\n", a->rsdp, a->fadt, a->dsdt,
 		  a->pm1a_cnt, a->have_s5 ? "yes" : "no", a->s5_typ);
 	if (!a->rsdp)
 		rt_fail("no RSDP");

@@ -29,7 +29,7 @@ void guest_main(void)
 		rt_fail("how=acpi but the FADT has no reset register");
 	rt_cmos_write(MARK_REG, MARK);
 	if (rt_cmos_read(MARK_REG) != MARK)
-		rt_fail("CMOS byte %x does not hold a value", MARK_REG);
+		rt_fail("CMOS byte 0x%x does not hold a value", MARK_REG);
 	rt_printf("BOOT 1\n");
 	rt_printf("reset: resetting with how=%s\n", how);
 	rt_reset(how);

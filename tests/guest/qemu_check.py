@@ -33,6 +33,7 @@ def cases(machine, timer_tol):
     if machine == "pc":
         c += [
             ("memmap-5g", "memmap", ["-m", "5120"], "mem=5120", {}, False),
+            ("memmap-16g", "memmap", ["-m", "16384"], "mem=16384", {}, False),
             ("reset-cf9", "reset", [], "how=cf9", {}, True),
             ("reset-kbd", "reset", [], "how=kbd", {}, True),
             ("reset-triple", "reset", [], "how=triple", {}, True),

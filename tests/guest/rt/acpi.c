@@ -237,7 +237,7 @@ void rt_poweroff(void)
 	u64 hz = rt_tsc_hz_cached(), t0 = rdtsc();
 	while (rdtsc() - t0 < (hz ? 2 * hz : 4000000000ull))
 		barrier();
-	rt_printf_unlocked("FAIL %s poweroff: still running after the S5 write (pm1a_cnt=%x)\n", guest_name,
+	rt_printf_unlocked("FAIL %s poweroff: still running after the S5 write (pm1a_cnt=0x%x)\n", guest_name,
 			   cnt);
 	rt_halt_forever();
 }

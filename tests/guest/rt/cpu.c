@@ -90,7 +90,7 @@ void rt_trap(struct rt_frame *f)
 	} else if (v < 32) {
 		u64 cr2;
 		__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
-		rt_printf_unlocked("FAIL %s exception %u %s rip=%lx cs=%lx err=%lx cr2=%lx rsp=%lx cpu=%u\n",
+		rt_printf_unlocked("FAIL %s exception %u %s rip=0x%lx cs=0x%lx err=0x%lx cr2=0x%lx rsp=0x%lx cpu=%u\n",
 				   guest_name, v, exc_names[v] ? exc_names[v] : "", f->rip, f->cs, f->error, cr2,
 				   f->rsp, rt_cpu_index());
 		rt_printf_unlocked("DONE\n");

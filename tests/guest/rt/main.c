@@ -25,7 +25,7 @@ static void copy_start_info(u64 pa)
 	const struct hvm_start_info *si = (const void *)pa;
 
 	if (pa == 0 || si->magic != HVM_START_MAGIC) {
-		rt_printf("%s: warning: no PVH start info at %p (magic %x)\n", guest_name, (void *)pa,
+		rt_printf("%s: warning: no PVH start info at %p (magic 0x%x)\n", guest_name, (void *)pa,
 			  pa ? si->magic : 0);
 		return;
 	}
