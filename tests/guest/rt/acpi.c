@@ -62,7 +62,9 @@ static void parse_s5(const u8 *dsdt)
 	u32 len = rd32(dsdt + 4);
 
 	for (u32 i = 36; i + 10 < len; i++) {
-		if (memcmp(dsdt + i, "_S5_", 4) != 0 || dsdt[i + 4] != 0x12) /* PackageOp */
+		/* Open-coded: this runs per DSDT byte, at ring 0 (emulated on PVM hosts). */
+		if (dsdt[i] != '_' || dsdt[i + 1] != 'S' || dsdt[i + 2] != '5' || dsdt[i + 3] != '_' ||
+		    dsdt[i + 4] != 0x12) /* PackageOp */
 			continue;
 		const u8 *p = dsdt + i + 5;
 		p += 1 + (p[0] >> 6); /* PkgLength */
