@@ -80,9 +80,10 @@ void rt_trap(struct rt_frame *f)
 	unsigned v = (unsigned)f->vector;
 	bool from_user = (f->cs & 3) == 3;
 
-	/* End of rt_run_user(): int $0x80, or the #UD some hosts raise for it (or for ud2). */
-	if (from_user && (v == VEC_USER_EXIT ||
-			  (v == 6 && f->rip >= (u64)rt_user_exit && f->rip < (u64)rt_user_exit + 6)))
+	/* End of rt_run_user(): int $0x80, or the #UD (PVM hosts) or #GP a host may raise
+	 * for it instead, or the #UD of the ud2 behind it. */
+	if (from_user && (v == VEC_USER_EXIT || ((v == 6 || v == 13) && f->rip >= (u64)rt_user_exit &&
+						 f->rip < (u64)rt_user_exit + 6)))
 		rt_user_resume(rt_this_cpu()->kctx_rsp, f->rdi);
 
 	if (handlers[v]) {
