@@ -71,7 +71,7 @@ void rt_cpu_setup(unsigned index)
 void rt_set_handler(u8 vector, rt_handler_t fn) { handlers[vector] = fn; }
 
 static const char *const exc_names[32] = {
-	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#MF-09", "#TS", "#NP",
+	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS", "#NP",
 	"#SS", "#GP", "#PF", "15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
 };
 

@@ -162,7 +162,7 @@ int rt_start_ap(u32 apic_id, void (*fn)(unsigned cpu));
 /* ACPI PM timer port (from the FADT, else 0x608); 0 when there is none. */
 u16 rt_pmtimer_port(void);
 static inline u32 rt_pmtimer(void) { return inl(rt_pmtimer_port()) & 0xffffff; }
-/* TSC frequency, calibrated on first use against the PM timer (or PIT channel 2). */
+/* TSC frequency, calibrated on first use against the PM timer (or PIT channel 0). */
 u64 rt_tsc_hz(void);
 const char *rt_tsc_source(void);
 void rt_udelay(u64 us);

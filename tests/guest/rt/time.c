@@ -1,5 +1,5 @@
 /*
- * time.c - ACPI PM timer, PIT channel 2 and TSC calibration, delays.
+ * time.c - ACPI PM timer, PIT channel 0 and TSC calibration, delays.
  */
 #include "rt_internal.h"
 
