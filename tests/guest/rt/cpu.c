@@ -158,6 +158,14 @@ void rt_pic_mask(unsigned irq)
 /* ---- local APIC ---- */
 void rt_lapic_init(bool bsp)
 {
+	/* xAPIC mode at 0xfee00000: leave x2APIC (only via disabled) and enable globally. */
+	u64 base = rdmsr(0x1b);
+	if (base & (1u << 10)) {
+		base &= ~(3ull << 10);
+		wrmsr(0x1b, base);
+	}
+	if (!(base & (1u << 11)) || (base & ~0xfffull) != LAPIC_BASE)
+		wrmsr(0x1b, (base & 0xfff) | LAPIC_BASE | 1u << 11);
 	lapic_write(LAPIC_SVR, 0x100 | VEC_SPURIOUS);
 	lapic_write(LAPIC_LVT_TIMER, 0x10000 | VEC_LAPIC_TIMER);
 	/* The BSP takes the PIC's output as ExtINT on LINT0 (virtual wire mode). */

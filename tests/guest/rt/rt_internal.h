@@ -37,6 +37,17 @@ extern u64 pml4[];
 extern const u8 rt_tramp_start[], rt_tramp_end[];
 extern const u8 rt_user_exit[];
 
+static inline u64 rdmsr(u32 msr)
+{
+	u32 lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (u64)hi << 32 | lo;
+}
+static inline void wrmsr(u32 msr, u64 v)
+{
+	__asm__ volatile("wrmsr" ::"c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
+}
+
 /* entry.S */
 void rt_user_resume(u64 kctx_rsp, u64 value) NORETURN;
 
