@@ -421,7 +421,8 @@ int domcfg_parse_disk(const char *spec, struct domcfg_disk *d, char *err,
 		} else if (eq) {
 			char buf[40];
 
-			derr(&dp, "bad disk parameter '%s'",
+			derr(&dp, "bad disk parameter '%s' (give a target "
+			     "with '=' or ',' last, as target=...)",
 			     xlcfg_printable(buf, sizeof(buf), param));
 		} else if (!flag(&dp, param)) {
 			const char *p = param;

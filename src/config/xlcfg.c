@@ -1,4 +1,5 @@
-/* xl.cfg(5) value grammar: a hand-written lexer and recursive-descent parser.
+/* xl.cfg(5) value grammar: a recursive-descent parser over the tokens of
+ * xlcfg_lex.c, and the settings tree it builds.
  *
  * Differences from xl's flex/bison parser, all deliberate:
  *  - keys may contain upper case letters, so that `Memory = 1` reaches the
@@ -12,10 +13,10 @@
  *  - parsing stops at the first error instead of resynchronising.
  */
 #include "config/xlcfg.h"
+#include "config/xlcfg_lex.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,11 +28,6 @@ struct xlcfg {
 	size_t n, cap;
 	char **sources;         /* names values point at; freed with the cfg */
 	size_t nsources;
-};
-
-enum tok {
-	T_EOF, T_NL, T_SEMI, T_EQ, T_PLUSEQ, T_COMMA, T_LBRACK, T_RBRACK,
-	T_IDENT, T_NUMBER, T_STRING,
 };
 
 /* A statement waiting to be applied once the whole text has parsed. */
@@ -50,19 +46,8 @@ struct pending {
 };
 
 struct parser {
+	struct xlcfg_lexer lx;
 	struct xlcfg *cfg;
-	const char *source;
-	const char *p, *end;
-	int line;
-	char *err;
-	size_t errlen;
-	bool failed;
-	bool nomem;
-	/* current token */
-	enum tok tok;
-	int tok_line;
-	char *text;             /* IDENT/NUMBER/STRING text, owned */
-	uint64_t num;
 	/* parsed statements */
 	struct stmt *stmts;
 	size_t nstmts, capstmts;
@@ -81,335 +66,16 @@ static void val_free(struct xlval *v)
 	free(v);
 }
 
-static void __attribute__((format(printf, 3, 4)))
-fail(struct parser *ps, int line, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (ps->failed)
-		return;
-	ps->failed = true;
-	if (!ps->err || !ps->errlen)
-		return;
-	n = snprintf(ps->err, ps->errlen, "%s:%d: ", ps->source, line);
-	if (n < 0 || (size_t)n >= ps->errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(ps->err + n, ps->errlen - n, fmt, ap);
-	va_end(ap);
-}
-
-static void nomem(struct parser *ps)
-{
-	fail(ps, ps->line, "out of memory");
-	ps->nomem = true;
-}
-
-const char *xlcfg_printable(char *buf, size_t n, const char *s)
-{
-	size_t o = 0;
-
-	/* Room for one escaped byte, "..." and the NUL is kept free. */
-	for (; *s && o + 8 <= n; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c >= 0x20 && c < 0x7f) {
-			buf[o++] = (char)c;
-		} else {
-			snprintf(buf + o, n - o, "\\x%02x", c);
-			o += 4;
-		}
-	}
-	if (*s) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o] = 0;
-	return buf;
-}
-
-/* Parse exactly n bytes at s as an xl number. */
-static int parse_u64_n(const char *s, size_t n, uint64_t *out)
-{
-	const char *end = s + n;
-	unsigned base = 10;
-	uint64_t v = 0;
-
-	if (n == 0)
-		return -EINVAL;
-	if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-		if (s == end)
-			return -EINVAL;
-	} else if (s[0] == '0' && n > 1) {
-		base = 8;
-		s++;
-	}
-	for (; s < end; s++) {
-		unsigned d;
-
-		if (*s >= '0' && *s <= '9')
-			d = (unsigned)(*s - '0');
-		else if (*s >= 'a' && *s <= 'f')
-			d = (unsigned)(*s - 'a' + 10);
-		else if (*s >= 'A' && *s <= 'F')
-			d = (unsigned)(*s - 'A' + 10);
-		else
-			return -EINVAL;
-		if (d >= base)
-			return -EINVAL;
-		if (v > (UINT64_MAX - d) / base)
-			return -ERANGE;
-		v = v * base + d;
-	}
-	*out = v;
-	return 0;
-}
-
-int xlcfg_parse_u64(const char *s, uint64_t *out)
-{
-	return parse_u64_n(s, strlen(s), out);
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* One escape after a backslash at *pp (pointing past the backslash). */
-static int unescape(struct parser *ps, const char **pp, char *outc)
-{
-	const char *p = *pp;
-	char c = *p++;
-	unsigned v = 0;
-	int n;
-
-	switch (c) {
-	case '\\': case '"': case '\'':
-		*outc = c;
-		break;
-	case 'a': *outc = '\a'; break;
-	case 'b': *outc = '\b'; break;
-	case 'f': *outc = '\f'; break;
-	case 'n': *outc = '\n'; break;
-	case 'r': *outc = '\r'; break;
-	case 't': *outc = '\t'; break;
-	case 'v': *outc = '\v'; break;
-	case 'x':
-		for (n = 0; n < 2 && p < ps->end && hexval(*p) >= 0; n++)
-			v = v * 16 + (unsigned)hexval(*p++);
-		if (n != 2) {
-			fail(ps, ps->line, "\\x needs two hex digits in string");
-			return -1;
-		}
-		goto byte;
-	case '0': case '1': case '2': case '3':
-	case '4': case '5': case '6': case '7':
-		v = (unsigned)(c - '0');
-		for (n = 1; n < 3 && p < ps->end && *p >= '0' && *p <= '7'; n++)
-			v = v * 8 + (unsigned)(*p++ - '0');
-		if (v > 255) {
-			fail(ps, ps->line, "octal escape above \\377 in string");
-			return -1;
-		}
-		goto byte;
-	default:
-		if ((unsigned char)c >= 0x20 && (unsigned char)c < 0x7f)
-			fail(ps, ps->line, "invalid escape '\\%c' in string", c);
-		else
-			fail(ps, ps->line, "invalid escape in string");
-		return -1;
-	}
-	*pp = p;
-	return 0;
-byte:
-	if (v == 0) {
-		fail(ps, ps->line, "NUL character in string");
-		return -1;
-	}
-	*outc = (char)v;
-	*pp = p;
-	return 0;
-}
-
-static void lex_string(struct parser *ps)
-{
-	char quote = *ps->p++;
-	const char *p = ps->p;
-	char *out, *o;
-
-	/* Find the closing quote first so that the buffer size is known. */
-	while (p < ps->end && *p != quote && *p != '\n' && *p != 0) {
-		if (*p == '\\' && p + 1 < ps->end && p[1] != '\n' && p[1] != 0)
-			p++;
-		p++;
-	}
-	if (p >= ps->end || *p != quote) {
-		fail(ps, ps->line, p < ps->end && *p == 0 ?
-			 "NUL byte in string" : "unterminated string");
-		return;
-	}
-	out = o = malloc((size_t)(p - ps->p) + 1);
-	if (!out) {
-		nomem(ps);
-		return;
-	}
-	while (ps->p < p) {
-		if (*ps->p == '\\') {
-			ps->p++;
-			if (unescape(ps, &ps->p, o) < 0) {
-				free(out);
-				return;
-			}
-			o++;
-		} else {
-			*o++ = *ps->p++;
-		}
-	}
-	*o = 0;
-	ps->p = p + 1;
-	ps->text = out;
-	ps->tok = T_STRING;
-}
-
-static bool is_alpha(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static void lex_word(struct parser *ps, bool number)
-{
-	const char *s = ps->p;
-	char buf[48];
-	int r;
-
-	/* A number swallows letters and dots too, so that `512M` or `1.5`
-	 * is reported whole rather than as two confusing tokens. */
-	while (ps->p < ps->end && (is_alpha(*ps->p) || is_digit(*ps->p) ||
-				   (number && *ps->p == '.')))
-		ps->p++;
-	ps->text = strndup(s, (size_t)(ps->p - s));
-	if (!ps->text) {
-		nomem(ps);
-		return;
-	}
-	ps->tok = number ? T_NUMBER : T_IDENT;
-	if (!number)
-		return;
-	r = xlcfg_parse_u64(ps->text, &ps->num);
-	if (r < 0)
-		fail(ps, ps->line, "%s '%s'",
-		     r == -ERANGE ? "number out of range" : "invalid number",
-		     xlcfg_printable(buf, sizeof(buf), ps->text));
-}
-
-/* Advance to the next token; on error ps->failed is set and tok is T_EOF. */
-static void next(struct parser *ps)
-{
-	free(ps->text);
-	ps->text = NULL;
-	ps->tok = T_EOF;
-	if (ps->failed)
-		return;
-	for (;;) {
-		if (ps->p >= ps->end) {
-			ps->tok_line = ps->line;
-			return;
-		}
-		if (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\r') {
-			ps->p++;
-		} else if (*ps->p == '#') {
-			while (ps->p < ps->end && *ps->p != '\n')
-				ps->p++;
-		} else {
-			break;
-		}
-	}
-	ps->tok_line = ps->line;
-	switch (*ps->p) {
-	case '\n':
-		ps->p++;
-		ps->line++;
-		ps->tok = T_NL;
-		return;
-	case ';': ps->p++; ps->tok = T_SEMI; return;
-	case ',': ps->p++; ps->tok = T_COMMA; return;
-	case '[': ps->p++; ps->tok = T_LBRACK; return;
-	case ']': ps->p++; ps->tok = T_RBRACK; return;
-	case '=': ps->p++; ps->tok = T_EQ; return;
-	case '+':
-		if (ps->p + 1 < ps->end && ps->p[1] == '=') {
-			ps->p += 2;
-			ps->tok = T_PLUSEQ;
-			return;
-		}
-		break;
-	case '"':
-	case '\'':
-		lex_string(ps);
-		return;
-	case 0:
-		fail(ps, ps->line, "NUL byte in config");
-		return;
-	default:
-		if (is_alpha(*ps->p) || is_digit(*ps->p)) {
-			lex_word(ps, is_digit(*ps->p));
-			return;
-		}
-	}
-	{
-		unsigned char c = (unsigned char)*ps->p;
-
-		if (c >= 0x20 && c < 0x7f)
-			fail(ps, ps->line, "unexpected character '%c'%s", c,
-			     strchr("():.-", c) ?
-			     " (xl config files are not Python)" : "");
-		else
-			fail(ps, ps->line, "unexpected byte 0x%02x", c);
-	}
-}
-
-static const char *tok_desc(const struct parser *ps)
-{
-	switch (ps->tok) {
-	case T_EOF: return "end of file";
-	case T_NL: return "end of line";
-	case T_SEMI: return "';'";
-	case T_EQ: return "'='";
-	case T_PLUSEQ: return "'+='";
-	case T_COMMA: return "','";
-	case T_LBRACK: return "'['";
-	case T_RBRACK: return "']'";
-	case T_IDENT: return "a name";
-	case T_NUMBER: return "a number";
-	case T_STRING: return "a string";
-	}
-	return "?";
-}
-
 static struct xlval *val_new(struct parser *ps, enum xlval_type type, int line)
 {
 	struct xlval *v = calloc(1, sizeof(*v));
 
 	if (!v) {
-		nomem(ps);
+		xlcfg_lex_nomem(&ps->lx);
 		return NULL;
 	}
 	v->type = type;
-	v->source = ps->source;
+	v->source = ps->lx.source;
 	v->line = line;
 	return v;
 }
@@ -431,26 +97,26 @@ static int list_push(struct xlval *list, struct xlval *item)
 
 static void skip_newlines(struct parser *ps)
 {
-	while (ps->tok == T_NL)
-		next(ps);
+	while (ps->lx.tok == XT_NL)
+		xlcfg_lex_next(&ps->lx);
 }
 
 static struct xlval *parse_value(struct parser *ps, const char *key, int depth);
 
 static struct xlval *parse_list(struct parser *ps, const char *key, int depth)
 {
-	int open_line = ps->tok_line;
+	int open_line = ps->lx.tok_line;
 	struct xlval *list = val_new(ps, XLVAL_LIST, open_line);
 
 	if (!list)
 		return NULL;
-	next(ps);
+	xlcfg_lex_next(&ps->lx);
 	skip_newlines(ps);
-	while (!ps->failed && ps->tok != T_RBRACK) {
+	while (!ps->lx.failed && ps->lx.tok != XT_RBRACK) {
 		struct xlval *item;
 
-		if (ps->tok == T_EOF) {
-			fail(ps, ps->tok_line, "unterminated list (opened on "
+		if (ps->lx.tok == XT_EOF) {
+			xlcfg_lex_fail(&ps->lx, ps->lx.tok_line, "unterminated list (opened on "
 			     "line %d)", open_line);
 			break;
 		}
@@ -459,23 +125,23 @@ static struct xlval *parse_list(struct parser *ps, const char *key, int depth)
 			break;
 		if (list_push(list, item) < 0) {
 			val_free(item);
-			nomem(ps);
+			xlcfg_lex_nomem(&ps->lx);
 			break;
 		}
 		skip_newlines(ps);
-		if (ps->tok == T_COMMA) {
-			next(ps);
+		if (ps->lx.tok == XT_COMMA) {
+			xlcfg_lex_next(&ps->lx);
 			skip_newlines(ps);
-		} else if (ps->tok != T_RBRACK && ps->tok != T_EOF) {
-			fail(ps, ps->tok_line, "expected ',' or ']' in list, "
-			     "found %s", tok_desc(ps));
+		} else if (ps->lx.tok != XT_RBRACK && ps->lx.tok != XT_EOF) {
+			xlcfg_lex_fail(&ps->lx, ps->lx.tok_line, "expected ',' or ']' in list, "
+			     "found %s", xlcfg_tok_desc(ps->lx.tok));
 		}
 	}
-	if (ps->failed) {
+	if (ps->lx.failed) {
 		val_free(list);
 		return NULL;
 	}
-	next(ps);       /* the ']' */
+	xlcfg_lex_next(&ps->lx);       /* the ']' */
 	return list;
 }
 
@@ -484,40 +150,40 @@ static struct xlval *parse_value(struct parser *ps, const char *key, int depth)
 	struct xlval *v;
 	char buf[48];
 
-	switch (ps->tok) {
-	case T_STRING:
-	case T_NUMBER:
-		v = val_new(ps, ps->tok == T_STRING ? XLVAL_STRING : XLVAL_NUMBER,
-			    ps->tok_line);
+	switch (ps->lx.tok) {
+	case XT_STRING:
+	case XT_NUMBER:
+		v = val_new(ps, ps->lx.tok == XT_STRING ? XLVAL_STRING : XLVAL_NUMBER,
+			    ps->lx.tok_line);
 		if (!v)
 			return NULL;
-		v->str = ps->text;
-		v->num = ps->tok == T_NUMBER ? ps->num : 0;
-		ps->text = NULL;
-		next(ps);
+		v->str = ps->lx.text;
+		v->num = ps->lx.tok == XT_NUMBER ? ps->lx.num : 0;
+		ps->lx.text = NULL;
+		xlcfg_lex_next(&ps->lx);
 		return v;
-	case T_LBRACK:
+	case XT_LBRACK:
 		if (depth >= XLCFG_MAX_DEPTH) {
-			fail(ps, ps->tok_line, "lists nested deeper than %d",
+			xlcfg_lex_fail(&ps->lx, ps->lx.tok_line, "lists nested deeper than %d",
 			     XLCFG_MAX_DEPTH);
 			return NULL;
 		}
 		return parse_list(ps, key, depth);
-	case T_IDENT:
-		fail(ps, ps->tok_line, "unquoted string '%s' (write \"%s\")",
-		     xlcfg_printable(buf, sizeof(buf), ps->text), buf);
+	case XT_IDENT:
+		xlcfg_lex_fail(&ps->lx, ps->lx.tok_line, "unquoted string '%s' (write \"%s\")",
+		     xlcfg_printable(buf, sizeof(buf), ps->lx.text), buf);
 		return NULL;
-	case T_EOF:
-	case T_NL:
-	case T_SEMI:
+	case XT_EOF:
+	case XT_NL:
+	case XT_SEMI:
 		if (depth == 0) {
-			fail(ps, ps->tok_line, "missing value for '%s'", key);
+			xlcfg_lex_fail(&ps->lx, ps->lx.tok_line, "missing value for '%s'", key);
 			return NULL;
 		}
 		/* fall through */
 	default:
-		fail(ps, ps->tok_line, "expected a value for '%s', found %s",
-		     key, tok_desc(ps));
+		xlcfg_lex_fail(&ps->lx, ps->lx.tok_line, "expected a value for '%s', found %s",
+		     key, xlcfg_tok_desc(ps->lx.tok));
 		return NULL;
 	}
 }
@@ -551,12 +217,12 @@ static void check_stmt(struct parser *ps, const struct stmt *st)
 	}
 	if (st->append && have) {
 		if (now == XLVAL_NUMBER || st->val->type == XLVAL_NUMBER) {
-			fail(ps, st->line, "'+=' on '%s' needs strings or "
+			xlcfg_lex_fail(&ps->lx, st->line, "'+=' on '%s' needs strings or "
 			     "lists, not numbers", st->key);
 			return;
 		}
 		if (now != st->val->type) {
-			fail(ps, st->line, "cannot add a %s to the %s '%s'",
+			xlcfg_lex_fail(&ps->lx, st->line, "cannot add a %s to the %s '%s'",
 			     xlval_type_name(st->val->type),
 			     xlval_type_name(now), st->key);
 			return;
@@ -567,7 +233,7 @@ static void check_stmt(struct parser *ps, const struct stmt *st)
 		return;
 	}
 	if (!have && ps->cfg->n + ++ps->newkeys > XLCFG_MAX_SETTINGS) {
-		fail(ps, st->line, "more than %d settings", XLCFG_MAX_SETTINGS);
+		xlcfg_lex_fail(&ps->lx, st->line, "more than %d settings", XLCFG_MAX_SETTINGS);
 		return;
 	}
 	if (ps->npend == ps->cappend) {
@@ -575,7 +241,7 @@ static void check_stmt(struct parser *ps, const struct stmt *st)
 		struct pending *np = realloc(ps->pend, cap * sizeof(*np));
 
 		if (!np) {
-			nomem(ps);
+			xlcfg_lex_nomem(&ps->lx);
 			return;
 		}
 		ps->pend = np;
@@ -586,24 +252,24 @@ static void check_stmt(struct parser *ps, const struct stmt *st)
 
 static void parse_stmt(struct parser *ps)
 {
-	struct stmt st = { .line = ps->tok_line };
+	struct stmt st = { .line = ps->lx.tok_line };
 
-	st.key = ps->text;
-	ps->text = NULL;
-	next(ps);
-	if (ps->tok != T_EQ && ps->tok != T_PLUSEQ) {
-		fail(ps, ps->tok_line, "expected '=' after '%s', found %s",
-		     st.key, tok_desc(ps));
+	st.key = ps->lx.text;
+	ps->lx.text = NULL;
+	xlcfg_lex_next(&ps->lx);
+	if (ps->lx.tok != XT_EQ && ps->lx.tok != XT_PLUSEQ) {
+		xlcfg_lex_fail(&ps->lx, ps->lx.tok_line, "expected '=' after '%s', found %s",
+		     st.key, xlcfg_tok_desc(ps->lx.tok));
 		goto fail;
 	}
-	st.append = ps->tok == T_PLUSEQ;
-	next(ps);
+	st.append = ps->lx.tok == XT_PLUSEQ;
+	xlcfg_lex_next(&ps->lx);
 	st.val = parse_value(ps, st.key, 0);
 	if (!st.val)
 		goto fail;
-	if (ps->tok != T_NL && ps->tok != T_SEMI && ps->tok != T_EOF) {
-		fail(ps, ps->tok_line, "expected end of line or ';' after the "
-		     "value of '%s', found %s", st.key, tok_desc(ps));
+	if (ps->lx.tok != XT_NL && ps->lx.tok != XT_SEMI && ps->lx.tok != XT_EOF) {
+		xlcfg_lex_fail(&ps->lx, ps->lx.tok_line, "expected end of line or ';' after the "
+		     "value of '%s', found %s", st.key, xlcfg_tok_desc(ps->lx.tok));
 		goto fail;
 	}
 	if (ps->nstmts == ps->capstmts) {
@@ -611,7 +277,7 @@ static void parse_stmt(struct parser *ps)
 		struct stmt *ns = realloc(ps->stmts, cap * sizeof(*ns));
 
 		if (!ns) {
-			nomem(ps);
+			xlcfg_lex_nomem(&ps->lx);
 			goto fail;
 		}
 		ps->stmts = ns;
@@ -699,40 +365,46 @@ int xlcfg_parse(struct xlcfg *cfg, const char *source, const char *buf,
 		size_t len, char *err, size_t errlen)
 {
 	struct parser ps = {
-		.cfg = cfg, .p = buf, .end = buf + len, .line = 1,
-		.err = err, .errlen = errlen,
+		.lx = { .line = 1, .err = err, .errlen = errlen }, .cfg = cfg,
 	};
 	int ret = 0;
 
+	if (!buf) {
+		buf = "";
+		len = 0;
+	}
+	ps.lx.p = buf;
+	ps.lx.end = buf + len;
+
 	if (err && errlen)
 		err[0] = 0;
-	ps.source = intern_source(cfg, source ? source : "config");
-	if (!ps.source) {
-		ps.source = source ? source : "config";
-		nomem(&ps);
+	ps.lx.source = intern_source(cfg, source ? source : "config");
+	if (!ps.lx.source) {
+		ps.lx.source = source ? source : "config";
+		xlcfg_lex_nomem(&ps.lx);
 		return -ENOMEM;
 	}
-	next(&ps);
-	while (!ps.failed && ps.tok != T_EOF) {
-		if (ps.tok == T_NL || ps.tok == T_SEMI) {
-			next(&ps);
-		} else if (ps.tok == T_IDENT) {
+	xlcfg_lex_next(&ps.lx);
+	while (!ps.lx.failed && ps.lx.tok != XT_EOF) {
+		if (ps.lx.tok == XT_NL || ps.lx.tok == XT_SEMI) {
+			xlcfg_lex_next(&ps.lx);
+		} else if (ps.lx.tok == XT_IDENT) {
 			parse_stmt(&ps);
 		} else {
-			fail(&ps, ps.tok_line, "expected a key, found %s",
-			     tok_desc(&ps));
+			xlcfg_lex_fail(&ps.lx, ps.lx.tok_line, "expected a key, found %s",
+			     xlcfg_tok_desc(ps.lx.tok));
 		}
 	}
-	free(ps.text);
+	free(ps.lx.text);
 	free(ps.pend);
-	if (ps.failed)
-		ret = ps.nomem ? -ENOMEM : -EINVAL;
+	if (ps.lx.failed)
+		ret = ps.lx.nomem ? -ENOMEM : -EINVAL;
 	for (size_t i = 0; i < ps.nstmts; i++) {
-		if (!ret && apply(cfg, &ps.stmts[i], ps.source) < 0) {
+		if (!ret && apply(cfg, &ps.stmts[i], ps.lx.source) < 0) {
 			ret = -ENOMEM;
 			if (err && errlen)
 				snprintf(err, errlen, "%s:%d: out of memory",
-					 ps.source, ps.stmts[i].line);
+					 ps.lx.source, ps.stmts[i].line);
 		}
 		free(ps.stmts[i].key);
 		val_free(ps.stmts[i].val);
@@ -759,33 +431,29 @@ int xlcfg_parse_file(struct xlcfg *cfg, const char *path, char *err,
 		ssize_t n;
 
 		if (len == cap) {
+			/* read one byte past the limit to tell "too big" */
+			size_t ncap = cap * 2 > XLCFG_MAX_FILE + 1 ?
+				      XLCFG_MAX_FILE + 1 : cap * 2;
 			char *nb;
 
-			if (cap > XLCFG_MAX_FILE) {
-				close(fd);
-				free(buf);
-				if (err && errlen)
-					snprintf(err, errlen, "%s: file larger "
-						 "than %u bytes", path,
-						 XLCFG_MAX_FILE);
-				return -EFBIG;
+			if (len > XLCFG_MAX_FILE) {
+				ret = -EFBIG;
+				goto fail_fd;
 			}
-			nb = realloc(buf, cap * 2);
+			nb = realloc(buf, ncap);
 			if (!nb) {
-				close(fd);
-				free(buf);
-				return -ENOMEM;
+				ret = -ENOMEM;
+				goto fail_fd;
 			}
 			buf = nb;
-			cap *= 2;
+			cap = ncap;
 		}
 		n = read(fd, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			ret = -errno;
-			close(fd);
-			goto fail_read;
+			goto fail_fd;
 		}
 		if (n == 0)
 			break;
@@ -796,11 +464,18 @@ int xlcfg_parse_file(struct xlcfg *cfg, const char *path, char *err,
 	free(buf);
 	return ret;
 
+fail_fd:
+	close(fd);
 fail_read:
 	free(buf);
-	if (err && errlen)
-		snprintf(err, errlen, "%s: cannot read: %s", path,
-			 strerror(-ret));
+	if (err && errlen) {
+		if (ret == -EFBIG)
+			snprintf(err, errlen, "%s: larger than %u bytes", path,
+				 XLCFG_MAX_FILE);
+		else
+			snprintf(err, errlen, "%s: cannot read: %s", path,
+				 strerror(-ret));
+	}
 	return ret;
 }
 
@@ -895,5 +570,5 @@ int xlval_as_u64(const struct xlval *v, uint64_t *out)
 	n = strlen(s);
 	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
 		n--;
-	return parse_u64_n(s, n, out);
+	return xlcfg_parse_u64_n(s, n, out);
 }
