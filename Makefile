@@ -45,6 +45,7 @@ unit: $(UNITBIN)
 # The whole test suite: unit tests (plain and ASan+UBSan), then guest boots with the
 # sanitized monitor.
 check: all
+	@echo "== host virtualization as Domus sees it"; $(B)/domus info || true
 	$(MAKE) unit
 	$(MAKE) SAN=1 build-san/domus unit
 	DOMUS_SAN=1 tools/run-functional.sh $(PYTEST_ARGS)

@@ -63,7 +63,10 @@ def test_rtc_matches_host_time():
 
 
 def test_timers_tick():
-    r = run_guest("timer", timeout=180)
+    # Inside the nested KVM host (QEMU TCG) interrupt delivery is throttled by emulation, so
+    # only the presence and rough consistency of the ticks can be checked there.
+    tol = 90 if os.environ.get("DOMUS_KVMHOST") else 10
+    r = run_guest("timer", "--cmdline", "tol=%d" % tol, timeout=180)
     assert_pass(r, "timer")
 
 

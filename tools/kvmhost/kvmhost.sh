@@ -29,10 +29,12 @@ done
 "$here/build-host.sh" "$cache" >&2
 
 # The command and its environment travel in a script on the shared file system.
-job=$(mktemp -d /tmp/kvmhost.XXXXXX)
+mkdir -p "$cache.jobs"
+job=$(mktemp -d "$cache.jobs/job.XXXXXX")
 trap 'rm -rf "$job"' EXIT
 {
 	echo "cd $(printf %q "$PWD")"
+	echo "export DOMUS_KVMHOST=1"
 	for v in PATH HOME LANG CI DOMUS_CACHE DOMUS_DEBUG DOMUS_SAN PYTHONDONTWRITEBYTECODE; do
 		[ -n "${!v:-}" ] && echo "export $v=$(printf %q "${!v}")"
 	done
