@@ -6,6 +6,7 @@
 #include "boot/acpi_tables.h"
 #include "boot/boot.h"
 #include "boot/e820.h"
+#include "machine_fv.h"
 #include "vmm/log.h"
 
 /* Fixed PC resources; docs/platform.md is the same table for guest authors. */
@@ -32,7 +33,8 @@ static void pc_reset(void *ctx)
 static void pc_sleep(void *ctx, unsigned slp_typ)
 {
 	struct machine *m = ctx;
-	if (slp_typ == ACPI_S5_TYP)
+	/* The FV PC's PIIX4 encodes soft-off as SLP_TYP 0 (its DSDT says so in \_S5). */
+	if (slp_typ == ACPI_S5_TYP || (m->fv && slp_typ == 0))
 		vm_request_stop(&m->vm, VM_STOP_POWEROFF, NULL);
 	else
 		log_debug("guest asked for ACPI sleep type %u, which this platform lacks", slp_typ);
@@ -90,7 +92,8 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct c
 	m->con = con;
 	struct vm_config vc = { .mem_bytes = cfg->mem_bytes,
 				.nr_vcpus = cfg->vcpus,
-				.triple_fault_reset = cfg->triple_fault_reset };
+				.triple_fault_reset = cfg->triple_fault_reset,
+				.vga_hole = cfg->firmware != NULL };
 	if (vm_create(&m->vm, &vc, err, errlen) < 0)
 		return -1;
 	struct vm *vm = &m->vm;
@@ -107,10 +110,21 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct c
 	m->devices_up = 1;
 	for (size_t i = 0; i < sizeof(pc_ports) / sizeof(pc_ports[0]); i++) {
 		const struct pc_port *p = &pc_ports[i];
+		/* On the FV PC the PIIX4 function places the PM block where firmware says. */
+		if (cfg->firmware && p->ops == &acpi_pm_ops)
+			continue;
 		if (bus_add(&vm->pio, p->base, p->len, p->ops, (char *)m + p->dev_off, p->name) < 0) {
 			snprintf(err, errlen, "port 0x%x for %s is taken", p->base, p->name);
 			return -1;
 		}
+	}
+
+	if (cfg->firmware) {
+		if (vm_create_vcpus(vm, err, errlen) < 0 ||
+		    machine_fv_create(m, cfg, err, errlen) < 0)
+			return -1;
+		console_set_sink(con, com1_input, &m->com1);
+		return 0;
 	}
 
 	struct ram_layout l;
@@ -169,6 +183,8 @@ void machine_destroy(struct machine *m)
 		vm_request_stop(&m->vm, VM_STOP_SIGNAL, NULL);
 	vm_wait(&m->vm);
 	vm_destroy(&m->vm);
+	if (m->fv)
+		machine_fv_destroy(m);
 	if (m->devices_up) {
 		uart16550_destroy(&m->com1);
 		rtc_mc146818_destroy(&m->rtc);

@@ -27,6 +27,19 @@ struct machine_config {
 	size_t initrd_len;
 	const char *cmdline; /* final: host flags already added */
 	int triple_fault_reset;
+	/* FV guests: firmware instead of a kernel (machine_fv.c) */
+	const char *firmware; /* BIOS image; NULL for direct kernel boot */
+	const struct machine_disk *disks;
+	unsigned ndisks;
+	const char *boot_order; /* "dc": c disk, d CD-ROM, n network */
+};
+
+/* An IDE drive of an FV guest: index 0-3 is hda (primary master) to hdd (secondary slave). */
+struct machine_disk {
+	const char *path; /* image or host device; NULL or "" = CD-ROM drive without a medium */
+	unsigned index;
+	int cdrom;
+	int readonly;
 };
 
 struct machine {
@@ -40,6 +53,7 @@ struct machine {
 	struct reset_cf9 cf9;
 	uint8_t post_code;
 	int devices_up;
+	struct machine_fv *fv; /* FV guests only */
 };
 
 int machine_create(struct machine *m, const struct machine_config *cfg, struct console *con,

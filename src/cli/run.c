@@ -13,6 +13,7 @@
 
 #include "boot/boot.h"
 #include "boot/cmdline.h"
+#include "boot/firmware.h"
 #include "cli/cli.h"
 #include "config/domcfg.h"
 #include "machine_pc.h"
@@ -37,6 +38,10 @@ static void usage(FILE *f)
 		"  --cmdline TEXT     kernel command line\n"
 		"  --memory MIB       guest RAM in MiB (default 128)\n"
 		"  --vcpus N          virtual CPUs (default 1)\n"
+		"  --cdrom FILE       FV: an ISO image or host CD-ROM device as IDE CD-ROM (hdc)\n"
+		"  --disk FILE        FV: a raw disk image as IDE disk (hda, then hdb, hdd)\n"
+		"  --boot ORDER       FV: boot order over c (disk), d (CD-ROM), n (network); default cd\n"
+		"  --firmware FILE    FV: BIOS image (default " FIRMWARE_DEFAULT ")\n"
 		"  --no-reboot        exit with status %d when the guest reboots\n"
 		"  --triple-fault-reset  a triple fault resets the guest (default: crash)\n"
 		"  --pvm-aware        the kernel is PVM-aware: add no PVM-host kernel flags\n"
@@ -132,11 +137,40 @@ static int exit_status(enum vm_stop why, int sig)
 	}
 }
 
+#define MAX_FV_DISKS 4
+
 struct run_opts {
 	const char *kernel, *initrd, *cmdline;
 	unsigned long long memory_mib, vcpus;
 	int no_reboot, triple_fault_reset, pvm_aware;
+	/* FV: firmware boot with IDE drives */
+	int fv;
+	const char *firmware, *boot;
+	struct machine_disk disks[MAX_FV_DISKS];
+	unsigned ndisks;
 };
+
+/* Place an IDE drive: at want (0-3) if free, else at the first free of hda, hdb, hdd, hdc. */
+static int add_fv_disk(struct run_opts *o, const char *path, int cdrom, int want, int readonly)
+{
+	static const unsigned order[] = { 0, 1, 3, 2 };
+	int used[MAX_FV_DISKS] = { 0 };
+	for (unsigned i = 0; i < o->ndisks; i++)
+		used[o->disks[i].index] = 1;
+	int at = want >= 0 && want < MAX_FV_DISKS && !used[want] ? want : -1;
+	for (unsigned i = 0; at < 0 && i < MAX_FV_DISKS; i++)
+		if (!used[order[i]])
+			at = (int)order[i];
+	if (at < 0 || (want >= 0 && at != want)) {
+		log_err("%s: IDE has four drives, hda to hdd; %s", path,
+			at < 0 ? "all are taken" : "that one is taken");
+		return -1;
+	}
+	o->disks[o->ndisks++] = (struct machine_disk){ .path = path, .index = (unsigned)at,
+						       .cdrom = cdrom, .readonly = readonly || cdrom };
+	o->fv = 1;
+	return 0;
+}
 
 /* Fill opts from a config file; options given on the command line win. */
 static int apply_config(const char *path, const char *const *ov, size_t nov, struct run_opts *o,
@@ -148,12 +182,33 @@ static int apply_config(const char *path, const char *const *ov, size_t nov, str
 		return -1;
 	}
 	if (dc->type == DOMCFG_TYPE_HVM) {
-		log_err("%s: type \"hvm\" needs firmware boot, which `domus run` does not offer yet; "
-			"use type \"pv\" or \"pvh\" with a kernel",
-			path);
-		return -1;
-	}
-	if (dc->ndisks || dc->nnics) {
+		if (dc->firmware == DOMCFG_FW_OVMF) {
+			log_err("%s: firmware \"ovmf\": Domus boots FV guests with SeaBIOS only", path);
+			return -1;
+		}
+		if (dc->nnics) {
+			log_err("%s: vif devices are not available in this version of Domus", path);
+			return -1;
+		}
+		for (size_t i = 0; i < dc->ndisks; i++) {
+			const struct domcfg_disk *d = &dc->disks[i];
+			if (d->bus != DOMCFG_BUS_HD || d->partition || d->index > 3) {
+				log_err("%s:%d: disk %s: an FV guest has IDE drives hda to hdd", path,
+					d->line, d->vdev);
+				return -1;
+			}
+			if (d->format != DOMCFG_DISK_RAW && d->format != DOMCFG_DISK_EMPTY) {
+				log_err("%s:%d: disk %s: format %s is not supported (raw only)", path,
+					d->line, d->vdev, domcfg_format_name(d->format));
+				return -1;
+			}
+			if (add_fv_disk(o, d->target, d->cdrom, (int)d->index, d->readonly) < 0)
+				return -1;
+		}
+		if (!o->boot)
+			o->boot = dc->boot;
+		o->fv = 1;
+	} else if (dc->ndisks || dc->nnics) {
 		log_err("%s: disk and vif devices are not available in this version of Domus", path);
 		return -1;
 	}
@@ -181,6 +236,10 @@ int cmd_run(int argc, char **argv)
 		{ "no-reboot", no_argument, NULL, 'R' },
 		{ "triple-fault-reset", no_argument, NULL, 'T' },
 		{ "pvm-aware", no_argument, NULL, 'P' },
+		{ "cdrom", required_argument, NULL, 'C' },
+		{ "disk", required_argument, NULL, 'D' },
+		{ "boot", required_argument, NULL, 'B' },
+		{ "firmware", required_argument, NULL, 'F' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -222,6 +281,27 @@ int cmd_run(int argc, char **argv)
 		case 'd':
 			log_set_debug(true);
 			break;
+		case 'C':
+			if (add_fv_disk(&o, optarg, 1, 2, 1) < 0)
+				return DOMUS_EXIT_USAGE;
+			break;
+		case 'D':
+			if (add_fv_disk(&o, optarg, 0, -1, 0) < 0)
+				return DOMUS_EXIT_USAGE;
+			break;
+		case 'B':
+			if (!optarg[0] || strlen(optarg) > 3 || strspn(optarg, "cdn") != strlen(optarg)) {
+				log_err("boot '%s': up to three of c (disk), d (CD-ROM), n (network)",
+					optarg);
+				return DOMUS_EXIT_USAGE;
+			}
+			o.boot = optarg;
+			o.fv = 1;
+			break;
+		case 'F':
+			o.firmware = optarg;
+			o.fv = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -252,8 +332,17 @@ int cmd_run(int argc, char **argv)
 	int status = DOMUS_EXIT_ERROR;
 	uint8_t *kernel = NULL, *initrd = NULL;
 	size_t kernel_len = 0, initrd_len = 0;
+	if (o.fv && o.kernel) {
+		log_err("run: --kernel boots a kernel directly; firmware, disk and CD-ROM options "
+			"are for FV guests, which boot from their disks");
+		status = DOMUS_EXIT_USAGE;
+		goto out;
+	}
+	if (o.fv)
+		goto checked;
 	if (!o.kernel) {
-		log_err("run: no kernel: give --kernel FILE or a config file with kernel=");
+		log_err("run: no kernel: give --kernel FILE or a config file with kernel=, or "
+			"--cdrom/--disk for an FV guest");
 		status = DOMUS_EXIT_USAGE;
 		goto out;
 	}
@@ -280,14 +369,17 @@ int cmd_run(int argc, char **argv)
 			goto out;
 	}
 
+checked:;
 	struct host_info host;
 	host_detect(&host);
 	if (!host.kvm_usable) {
 		log_err("KVM: %s", host.why);
 		goto out;
 	}
+	char cmdline[BOOT_CMDLINE_MAX] = "";
+	if (o.fv)
+		goto prepared;
 	int is_linux = kernel_is_linux(kernel, kernel_len);
-	char cmdline[BOOT_CMDLINE_MAX];
 	const char *user = o.cmdline ? o.cmdline : (is_linux ? "console=ttyS0" : "");
 	if (cmdline_for_guest(cmdline, sizeof(cmdline), user, host.mode, (unsigned)o.vcpus,
 			      is_linux, o.pvm_aware) < 0) {
@@ -298,6 +390,7 @@ int cmd_run(int argc, char **argv)
 		log_debug("kernel command line for this %s host: %s", host_mode_name(host.mode),
 			  cmdline);
 
+prepared:;
 	/* Process signals are taken synchronously through a signalfd on this thread. */
 	sigset_t sigs;
 	sigemptyset(&sigs);
@@ -328,6 +421,10 @@ int cmd_run(int argc, char **argv)
 		.initrd_len = initrd_len,
 		.cmdline = cmdline,
 		.triple_fault_reset = o.triple_fault_reset,
+		.firmware = o.fv ? (o.firmware ? o.firmware : FIRMWARE_DEFAULT) : NULL,
+		.disks = o.disks,
+		.ndisks = o.ndisks,
+		.boot_order = o.boot,
 	};
 	struct machine *m = calloc(1, sizeof(*m));
 	for (;;) {

@@ -20,6 +20,9 @@
 #define KVM_TSS_ADDR 0xFFFBD000u
 #define KVM_IDENTITY_MAP_ADDR 0xFFFBC000ull
 #define MAX_VCPUS 64
+#define VGA_HOLE_START 0xA0000ull
+#define VGA_HOLE_END 0xC0000ull
+#define ROM_SLOT 2
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -43,15 +46,32 @@ static uint8_t *map_ram(uint64_t size)
 	return p;
 }
 
-static int set_slot(struct vm *vm, unsigned slot, uint64_t gpa, uint64_t size, void *hva)
+static int set_slot_flags(struct vm *vm, unsigned slot, uint64_t gpa, uint64_t size, void *hva,
+			  uint32_t flags)
 {
 	struct kvm_userspace_memory_region r = {
 		.slot = slot,
+		.flags = flags,
 		.guest_phys_addr = gpa,
 		.memory_size = size,
 		.userspace_addr = (uint64_t)(uintptr_t)hva,
 	};
 	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r);
+}
+
+static int set_slot(struct vm *vm, unsigned slot, uint64_t gpa, uint64_t size, void *hva)
+{
+	return set_slot_flags(vm, slot, gpa, size, hva, 0);
+}
+
+int vm_add_rom(struct vm *vm, uint64_t gpa, void *hva, uint64_t size, char *err, size_t errlen)
+{
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0)
+		return fail(err, errlen, "this KVM cannot map read-only memory (firmware ROM)");
+	if (set_slot_flags(vm, ROM_SLOT, gpa, size, hva, KVM_MEM_READONLY) < 0)
+		return fail(err, errlen, "KVM_SET_USER_MEMORY_REGION (ROM at 0x%llx): %s",
+			    (unsigned long long)gpa, strerror(errno));
+	return 0;
 }
 
 int vm_isa_irqs_via_pic(const struct vm *vm)
@@ -167,9 +187,22 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	if (!vm->ram_low)
 		return fail(err, errlen, "cannot map %llu MiB of guest RAM: %s",
 			    (unsigned long long)(vm->low_size >> 20), strerror(errno));
-	guest_mem_add(&vm->mem, 0, vm->low_size, vm->ram_low);
-	if (set_slot(vm, 0, 0, vm->low_size, vm->ram_low) < 0)
-		return fail(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+	if (cfg->vga_hole) {
+		/* The legacy VGA window is emulated video memory; RAM resumes at 0xC0000. */
+		guest_mem_add(&vm->mem, 0, VGA_HOLE_START, vm->ram_low);
+		guest_mem_add(&vm->mem, VGA_HOLE_END, vm->low_size - VGA_HOLE_END,
+			      vm->ram_low + VGA_HOLE_END);
+		if (set_slot(vm, 0, 0, VGA_HOLE_START, vm->ram_low) < 0 ||
+		    set_slot(vm, 3, VGA_HOLE_END, vm->low_size - VGA_HOLE_END,
+			     vm->ram_low + VGA_HOLE_END) < 0)
+			return fail(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s",
+				    strerror(errno));
+	} else {
+		guest_mem_add(&vm->mem, 0, vm->low_size, vm->ram_low);
+		if (set_slot(vm, 0, 0, vm->low_size, vm->ram_low) < 0)
+			return fail(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s",
+				    strerror(errno));
+	}
 	if (vm->high_size) {
 		vm->ram_high = map_ram(vm->high_size);
 		if (!vm->ram_high)

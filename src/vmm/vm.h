@@ -45,6 +45,7 @@ struct vm_config {
 	uint64_t mem_bytes;
 	unsigned nr_vcpus;
 	int triple_fault_reset; /* a triple fault resets like a PC instead of ending the domain */
+	int vga_hole; /* FV: 0xA0000-0xBFFFF is the VGA window (MMIO), not RAM */
 };
 
 struct vm {
@@ -73,6 +74,9 @@ int vm_create_vcpus(struct vm *vm, char *err, size_t errlen);
 /* Registers of the boot vCPU for a direct-boot entry. */
 int vm_set_boot_entry(struct vm *vm, const struct boot_entry *e, char *err, size_t errlen);
 int vm_start(struct vm *vm, char *err, size_t errlen);
+/* Map size bytes at hva as read-only guest memory at gpa (firmware flash); guest writes there
+ * become MMIO writes. Call before vm_start(). 0, or -1 with err set. */
+int vm_add_rom(struct vm *vm, uint64_t gpa, void *hva, uint64_t size, char *err, size_t errlen);
 /* Stop the guest: the first request wins; msg (may be NULL) is shown to the user. */
 void vm_request_stop(struct vm *vm, enum vm_stop why, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
