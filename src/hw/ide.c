@@ -479,6 +479,7 @@ static void command(struct ide_channel *c, uint8_t cmd)
 	if (d->kind == IDE_NONE)
 		return; /* nobody answers */
 	c->cmd = cmd;
+	c->drive[0].sig_pending = c->drive[1].sig_pending = 0;
 	end_xfer(c);
 	irq_line_set(c->irq, 0);
 	if (d->kind == IDE_ATAPI) {
@@ -644,8 +645,10 @@ void ide_reset(struct ide_channel *c)
 	c->error = 0x01; /* diagnostic: no error */
 	set_signature(c, &c->drive[0]);
 	c->status = c->drive[0].kind == IDE_ATA ? IDE_DRDY | IDE_DSC : 0;
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		c->drive[i].mult = 0;
+		c->drive[i].sig_pending = 1;
+	}
 	irq_line_set(c->irq, 0);
 }
 
@@ -698,6 +701,12 @@ static void cmd_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
 	case REG_DEVICE:
 		c->device = b;
 		c->cur = (b & DEV_SLAVE) ? 1 : 0;
+		/* Both devices keep their own task file on real hardware; after a reset the
+		 * host selects each one to read its signature. */
+		if (cur(c)->sig_pending && c->xfer == XFER_NONE) {
+			set_signature(c, cur(c));
+			c->status = cur(c)->kind == IDE_ATA ? IDE_DRDY | IDE_DSC : 0;
+		}
 		break;
 	case REG_STATUS:
 		command(c, b);

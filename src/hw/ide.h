@@ -55,6 +55,7 @@ struct ide_drive {
 	uint64_t sectors;
 	struct atapi cd;
 	uint8_t mult; /* sectors per DRQ block for READ/WRITE MULTIPLE; 0 = not set */
+	int sig_pending; /* reset: its signature shows in the task file when it is selected */
 	char serial[21];
 };
 

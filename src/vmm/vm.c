@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "vmm/cpuid.h"
+#include "vmm/emu_cpu.h"
 #include "vmm/emulate.h"
 #include "vmm/log.h"
 
@@ -377,6 +378,168 @@ static size_t fetch_insn(struct vcpu *c, const struct kvm_sregs *s, uint64_t rip
 	return got;
 }
 
+/* Guest linear memory for emu_cpu.c: KVM_TRANSLATE page by page, then guest RAM. */
+static int emu_access(struct vcpu *c, uint64_t lin, void *buf, size_t len, int write,
+		      uint32_t *pf_err, uint64_t *pf_addr)
+{
+	size_t done = 0;
+	while (done < len) {
+		uint64_t a = lin + done;
+		struct kvm_translation t = { .linear_address = a };
+		size_t n = 4096 - (a & 0xFFF);
+		if (n > len - done)
+			n = len - done;
+		if (ioctl(c->fd, KVM_TRANSLATE, &t) < 0 || !t.valid || (write && !t.writeable)) {
+			*pf_err = (t.valid ? 1u : 0u) | (write ? 2u : 0u);
+			*pf_addr = a;
+			return -1;
+		}
+		void *p = gpa_to_hva(&c->vm->mem, t.physical_address, n);
+		if (!p) { /* MMIO or nothing: the fallback does not emulate device accesses */
+			*pf_err = write ? 2u : 0u;
+			*pf_addr = a;
+			return -1;
+		}
+		if (write)
+			memcpy(p, (const uint8_t *)buf + done, n);
+		else
+			memcpy((uint8_t *)buf + done, p, n);
+		done += n;
+	}
+	return 0;
+}
+
+static int emu_mem_read(void *ctx, uint64_t lin, void *buf, size_t len, uint32_t *pf_err,
+			uint64_t *pf_addr)
+{
+	return emu_access(ctx, lin, buf, len, 0, pf_err, pf_addr);
+}
+
+static int emu_mem_write(void *ctx, uint64_t lin, const void *buf, size_t len,
+			 uint32_t *pf_err, uint64_t *pf_addr)
+{
+	return emu_access(ctx, lin, (void *)(uintptr_t)buf, len, 1, pf_err, pf_addr);
+}
+
+static const struct emu_mem_ops emu_mem = { emu_mem_read, emu_mem_write };
+
+/* FXSAVE image <-> struct kvm_fpu, for hosts without KVM_GET_XSAVE. */
+static void fpu_to_fx(const struct kvm_fpu *f, uint8_t *fx)
+{
+	memset(fx, 0, 512);
+	memcpy(fx + 0, &f->fcw, 2);
+	memcpy(fx + 2, &f->fsw, 2);
+	fx[4] = f->ftwx;
+	memcpy(fx + 6, &f->last_opcode, 2);
+	memcpy(fx + 8, &f->last_ip, 8);
+	memcpy(fx + 16, &f->last_dp, 8);
+	memcpy(fx + 24, &f->mxcsr, 4);
+	memcpy(fx + 32, f->fpr, 128);
+	memcpy(fx + 160, f->xmm, 256);
+}
+
+static void fx_to_fpu(const uint8_t *fx, struct kvm_fpu *f)
+{
+	memcpy(&f->fcw, fx + 0, 2);
+	memcpy(&f->fsw, fx + 2, 2);
+	f->ftwx = fx[4];
+	memcpy(&f->last_opcode, fx + 6, 2);
+	memcpy(&f->last_ip, fx + 8, 8);
+	memcpy(&f->last_dp, fx + 16, 8);
+	memcpy(&f->mxcsr, fx + 24, 4);
+	memcpy(f->fpr, fx + 32, 128);
+	memcpy(f->xmm, fx + 160, 256);
+}
+
+static int inject(struct vcpu *c, uint8_t vector, int has_error, uint32_t error)
+{
+	struct kvm_vcpu_events ev;
+	if (ioctl(c->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return -1;
+	ev.exception.injected = 1;
+	ev.exception.nr = vector;
+	ev.exception.has_error_code = (uint8_t)has_error;
+	ev.exception.error_code = error;
+	ev.flags = 0;
+	return ioctl(c->fd, KVM_SET_VCPU_EVENTS, &ev);
+}
+
+/* Complete the instruction with emu_cpu.c. 1 done (or an exception injected), 0 declined,
+ * -1 on a KVM failure (errno set). */
+static int emulate_fallback(struct vcpu *c, const struct kvm_regs *regs,
+			    const struct kvm_sregs *sregs, const uint8_t *insn, size_t n,
+			    const char **name)
+{
+	struct emu_cpu *e = calloc(1, sizeof(*e));
+	struct kvm_xsave *xs = NULL;
+	struct kvm_fpu fpu;
+	int r = -1;
+	if (!e)
+		return 0;
+	e->regs = *regs;
+	e->sregs = *sregs;
+	e->mem = &emu_mem;
+	e->mem_ctx = c;
+	if (ioctl(c->vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0 &&
+	    (xs = calloc(1, sizeof(*xs))) != NULL && ioctl(c->fd, KVM_GET_XSAVE, xs) == 0) {
+		memcpy(e->xs, xs->region, EMU_XSAVE_SIZE);
+		e->xsave_valid = 1;
+		struct kvm_xcrs xcrs;
+		if (ioctl(c->vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0 &&
+		    ioctl(c->fd, KVM_GET_XCRS, &xcrs) == 0)
+			for (unsigned i = 0; i < xcrs.nr_xcrs && i < KVM_MAX_XCRS; i++)
+				if (xcrs.xcrs[i].xcr == 0)
+					e->xcr0 = xcrs.xcrs[i].value;
+	} else if (ioctl(c->fd, KVM_GET_FPU, &fpu) == 0) {
+		fpu_to_fx(&fpu, e->xs);
+	} else {
+		goto out;
+	}
+	enum emu_result res = emu_execute(e, insn, n);
+	*name = e->name;
+	if (res == EMU_DECLINED) {
+		r = 0;
+		goto out;
+	}
+	if (res == EMU_FAULT) {
+		if (e->vector == 14) {
+			struct kvm_sregs s2 = *sregs;
+			s2.cr2 = e->cr2;
+			if (ioctl(c->fd, KVM_SET_SREGS, &s2) < 0)
+				goto out;
+		}
+		if (inject(c, e->vector, e->has_error, e->error) < 0)
+			goto out;
+		log_debug("vCPU %u: %s at rip 0x%llx raised exception %u", c->id,
+			  e->name ? e->name : "instruction", (unsigned long long)regs->rip,
+			  e->vector);
+		r = 1;
+		goto out;
+	}
+	if ((e->dirty & EMU_DIRTY_SREGS) && ioctl(c->fd, KVM_SET_SREGS, &e->sregs) < 0)
+		goto out;
+	if ((e->dirty & EMU_DIRTY_REGS) && ioctl(c->fd, KVM_SET_REGS, &e->regs) < 0)
+		goto out;
+	if (e->dirty & EMU_DIRTY_FPU) {
+		if (e->xsave_valid) {
+			memcpy(xs->region, e->xs, EMU_XSAVE_SIZE);
+			if (ioctl(c->fd, KVM_SET_XSAVE, xs) < 0)
+				goto out;
+		} else {
+			fx_to_fpu(e->xs, &fpu);
+			if (ioctl(c->fd, KVM_SET_FPU, &fpu) < 0)
+				goto out;
+		}
+	}
+	log_debug("vCPU %u: completed %s at rip 0x%llx for KVM's emulator", c->id,
+		  e->name ? e->name : "an instruction", (unsigned long long)regs->rip);
+	r = 1;
+out:
+	free(xs);
+	free(e);
+	return r;
+}
+
 static void handle_emulation_failure(struct vcpu *c)
 {
 	struct kvm_run *run = c->run;
@@ -420,6 +583,15 @@ static void handle_emulation_failure(struct vcpu *c)
 		}
 		log_debug("vCPU %u: completed %s at rip 0x%llx for KVM's emulator", c->id, fix.name,
 			  (unsigned long long)(regs.rip - fix.len));
+		return;
+	}
+	const char *done_name = NULL;
+	int er = emulate_fallback(c, &regs, &sregs, insn, n, &done_name);
+	if (er > 0)
+		return;
+	if (er < 0) {
+		vm_request_stop(c->vm, VM_STOP_KVM_ERROR, "vCPU %u: cannot complete %s: %s", c->id,
+				done_name ? done_name : "an instruction", strerror(errno));
 		return;
 	}
 	char bytes[64];
