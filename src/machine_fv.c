@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "backend/disk.h"
+#include "boot/acpi_fv.h"
 #include "boot/e820.h"
 #include "boot/firmware.h"
 #include "hw/debugcon.h"
@@ -32,6 +33,8 @@
 #include "vmm/log.h"
 
 #define SERCON_PORT 0x3F8
+#define PM_BASE 0x600 /* SeaBIOS puts the PIIX4 PM block here when it runs our table loader */
+#define SCI_IRQ 9
 #define KVM_PAGES_ADDR 0xFFFBC000ull /* identity map + TSS pages vm.c gives KVM */
 #define KVM_PAGES_LEN 0x4000ull
 #define FV_MAX_DISKS 4
@@ -208,6 +211,25 @@ static int fw_cfg_setup(struct machine *m, const struct machine_config *cfg, uin
 	r |= fw_cfg_add_file(f, "etc/sercon-port", sercon, sizeof(sercon));
 	uint8_t menu_wait[2] = { 0, 0 };
 	r |= fw_cfg_add_file(f, "etc/boot-menu-wait", menu_wait, sizeof(menu_wait));
+	/* ACPI: our tables, linked by the firmware (acpi_fv.h says why not SeaBIOS's own). */
+	struct acpi_fv_config ac = {
+		.nr_cpus = cfg->vcpus,
+		.with_ioapic = !vm_isa_irqs_via_pic(&m->vm),
+		.pm_base = PM_BASE,
+		.sci_irq = SCI_IRQ,
+		/* where SeaBIOS puts the 32-bit PCI window for this much low RAM */
+		.pci_mem_start = low <= 0x80000000ull ? 0x80000000u : 0xC0000000u,
+		.pci_mem_end = 0xFEBFFFFFu,
+	};
+	struct acpi_fv *acpi = malloc(sizeof(*acpi)); /* 12 KiB, copied into fw_cfg */
+	if (!acpi || acpi_fv_build(acpi, &ac) < 0) {
+		free(acpi);
+		return -1;
+	}
+	r |= fw_cfg_add_file(f, "etc/acpi/rsdp", acpi->rsdp, sizeof(acpi->rsdp));
+	r |= fw_cfg_add_file(f, "etc/acpi/tables", acpi->tables, acpi->tables_len);
+	r |= fw_cfg_add_file(f, "etc/table-loader", acpi->loader, acpi->loader_len);
+	free(acpi);
 	char order[1024];
 	int olen = bootorder_text(cfg, order, sizeof(order));
 	if (olen < 0)

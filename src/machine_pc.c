@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "boot/acpi_fv.h"
 #include "boot/acpi_tables.h"
 #include "boot/boot.h"
 #include "boot/e820.h"
@@ -34,7 +35,7 @@ static void pc_sleep(void *ctx, unsigned slp_typ)
 {
 	struct machine *m = ctx;
 	/* The FV PC's PIIX4 encodes soft-off as SLP_TYP 0 (its DSDT says so in \_S5). */
-	if (slp_typ == ACPI_S5_TYP || (m->fv && slp_typ == 0))
+	if (slp_typ == ACPI_S5_TYP || (m->fv && slp_typ == PIIX4_SLP_TYP_SOFF))
 		vm_request_stop(&m->vm, VM_STOP_POWEROFF, NULL);
 	else
 		log_debug("guest asked for ACPI sleep type %u, which this platform lacks", slp_typ);

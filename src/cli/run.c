@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "boot/boot.h"
@@ -42,6 +43,8 @@ static void usage(FILE *f)
 		"  --disk FILE        FV: a raw disk image as IDE disk (hda, then hdb, hdd)\n"
 		"  --boot ORDER       FV: boot order over c (disk), d (CD-ROM), n (network); default cd\n"
 		"  --firmware FILE    FV: BIOS image (default " FIRMWARE_DEFAULT ")\n"
+		"  --power-button-after SECONDS  press the ACPI power button once, after SECONDS\n"
+		"                     (for tests; the domain-zero control socket will do it on demand)\n"
 		"  --no-reboot        exit with status %d when the guest reboots\n"
 		"  --triple-fault-reset  a triple fault resets the guest (default: crash)\n"
 		"  --pvm-aware        the kernel is PVM-aware: add no PVM-host kernel flags\n"
@@ -148,6 +151,7 @@ struct run_opts {
 	const char *firmware, *boot;
 	struct machine_disk disks[MAX_FV_DISKS];
 	unsigned ndisks;
+	long long power_button_ms; /* -1: never */
 };
 
 /* Place an IDE drive: at want (0-3) if free, else at the first free of hda, hdb, hdd, hdc. */
@@ -240,11 +244,12 @@ int cmd_run(int argc, char **argv)
 		{ "disk", required_argument, NULL, 'D' },
 		{ "boot", required_argument, NULL, 'B' },
 		{ "firmware", required_argument, NULL, 'F' },
+		{ "power-button-after", required_argument, NULL, 'W' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct run_opts o = { .memory_mib = 128, .vcpus = 1 };
+	struct run_opts o = { .memory_mib = 128, .vcpus = 1, .power_button_ms = -1 };
 	int have_mem = 0, have_vcpus = 0, c;
 	optind = 1;
 	opterr = 0;
@@ -302,6 +307,13 @@ int cmd_run(int argc, char **argv)
 			o.firmware = optarg;
 			o.fv = 1;
 			break;
+		case 'W': {
+			unsigned long long secs;
+			if (parse_uint("power-button-after", optarg, 86400, &secs) < 0)
+				return DOMUS_EXIT_USAGE;
+			o.power_button_ms = (long long)secs * 1000;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -444,10 +456,27 @@ prepared:;
 		pthread_mutex_unlock(&r.lock);
 
 		int sig = 0;
+		struct timespec t0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		long long button_ms = o.power_button_ms;
 		while (vm_stopped(&m->vm) == VM_RUNNING) {
 			struct pollfd p[2] = { { .fd = sfd, .events = POLLIN },
 					       { .fd = m->vm.event_fd, .events = POLLIN } };
-			if (poll(p, 2, -1) < 0 && errno != EINTR)
+			int wait_ms = -1;
+			if (button_ms >= 0) {
+				struct timespec now;
+				clock_gettime(CLOCK_MONOTONIC, &now);
+				long long el = (now.tv_sec - t0.tv_sec) * 1000LL +
+					       (now.tv_nsec - t0.tv_nsec) / 1000000;
+				if (el >= button_ms) {
+					log_debug("pressing the ACPI power button");
+					machine_power_button(m);
+					button_ms = -1;
+				} else {
+					wait_ms = (int)(button_ms - el);
+				}
+			}
+			if (poll(p, 2, wait_ms) < 0 && errno != EINTR)
 				break;
 			struct signalfd_siginfo si;
 			if ((p[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) == sizeof(si)) {

@@ -1,0 +1,148 @@
+"""Issue 6: FV guests — SeaBIOS on the emulated PC, IDE/ATAPI, ACPI power-off, boot order.
+
+The media come from Debian packages (tools/fv/fetch-media.sh, cached in $DOMUS_CACHE/fv).
+Firmware output reaches the serial console through SeaBIOS's sercon, with ANSI cursor
+movements between the characters, so the checks look at the text with escapes removed.
+Timeouts are generous: in the nested KVM host every guest instruction runs under TCG.
+"""
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import CACHE, DOMUS, TOP, Live
+
+FV = os.path.join(CACHE, "fv")
+RESCUE_ISO = os.path.join(FV, "root", "usr", "lib", "grub-rescue", "grub-rescue-cdrom.iso")
+BIOS = os.path.join(FV, "root", "usr", "share", "seabios", "bios-256k.bin")
+BOOT_TIMEOUT = 900  # nested TCG on a shared 2-core machine: minutes, bounded
+
+ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][0-9A-Za-z]|\x1bc")
+
+
+def screen_text(raw):
+    """Console bytes without escape sequences; runs of spaces collapsed."""
+    t = ANSI.sub(b"", raw).decode("latin1")
+    return re.sub(r"[ \t]+", " ", t)
+
+
+@pytest.fixture(scope="session")
+def media():
+    script = os.path.join(TOP, "tools", "fv", "fetch-media.sh")
+    p = subprocess.run([script], capture_output=True, text=True, env=dict(os.environ, DOMUS_CACHE=CACHE))
+    assert p.returncode == 0, "fetch-media.sh failed:\n" + p.stderr
+    for f in (RESCUE_ISO, BIOS, os.path.join(FV, "hashsum.iso"), os.path.join(FV, "disk.img")):
+        assert os.path.exists(f), f + " missing after fetch-media.sh"
+    return FV
+
+
+class Screen(Live):
+    """A domus run whose serial console is matched as text, escapes removed."""
+
+    def plain(self):
+        with self.cond:
+            return screen_text(self.out)
+
+    def wait_for(self, needle, timeout=60):
+        deadline = time.monotonic() + timeout
+        while needle not in self.plain():
+            if time.monotonic() > deadline or self.p.poll() is not None:
+                self.kill()
+                pytest.fail("did not see %r within %ss (rc=%s); screen:\n%s\nstderr:\n%s" % (
+                    needle, timeout, self.p.returncode, self.plain()[-3000:],
+                    self.err.decode(errors="replace")[-2000:]), pytrace=False)
+            with self.cond:
+                self.cond.wait(0.5)
+
+    def type(self, text):
+        # One key at a time, as a person types: sercon polls the UART from the BIOS timer.
+        for ch in text:
+            self.send(ch)
+            time.sleep(0.05)
+
+
+def run_fv(*args):
+    return Screen(["run", "--firmware", BIOS] + [str(a) for a in args])
+
+
+def test_grub_rescue_cdrom_prompt_typing_and_halt(media):
+    g = run_fv("--cdrom", RESCUE_ISO)
+    g.wait_for("Booting from DVD/CD", BOOT_TIMEOUT)
+    g.wait_for("GNU GRUB", BOOT_TIMEOUT)
+    g.wait_for("for a command-line", 120)
+    g.send("c")  # leave the menu for the command line
+    g.wait_for("grub>", 300)
+    g.type("echo typed-$grub_platform\r")
+    g.wait_for("typed-pc", 120)
+    g.type("halt\r")
+    assert g.wait(300) == 0, g.plain()[-2000:]
+
+
+def test_hashsum_iso_reads_cd_and_ide_disk(media):
+    """An unmodified GRUB checksums files on the ATAPI CD and on the ATA disk."""
+    expected = open(os.path.join(FV, "expected.txt")).read().split()
+    disk = os.path.join(FV, "disk.img")
+    g = run_fv("--cdrom", os.path.join(FV, "hashsum.iso"), "--disk", disk, "--boot", "d")
+    g.wait_for("HASHSUM-END", BOOT_TIMEOUT)
+    assert g.wait(300) == 0, g.plain()[-2000:]  # grub.cfg ends with halt: ACPI S5
+    text = g.plain()
+    body = text[text.index("HASHSUM-BEGIN"):]
+    for name in ("cd-blob.bin", "cd-note.txt", "disk-blob.bin", "disk-note.txt"):
+        assert name in body, body
+    for h in expected:
+        assert h in body, "checksum %s not printed by GRUB:\n%s" % (h, body)
+
+
+def write_cfg(tmp_path, boot, disks):
+    cfg = tmp_path / "fv.cfg"
+    cfg.write_text('name = "fv"\ntype = "hvm"\nmemory = 128\nbios = "seabios"\n'
+                   'boot = "%s"\ndisk = [ %s ]\n' % (boot, ", ".join("'%s'" % d for d in disks)))
+    return str(cfg)
+
+
+@pytest.mark.parametrize("boot", ["dc", "cd"])
+def test_boot_order_from_xl_cfg(media, tmp_path, boot):
+    # The disk holds a file system but no boot sector: booting from it fails and SeaBIOS goes
+    # on with the next device in the order.
+    disk = tmp_path / "disk.img"
+    disk.write_bytes(open(os.path.join(FV, "disk.img"), "rb").read())
+    cfg = write_cfg(tmp_path, boot, ["%s,raw,hda,w" % disk,
+                                     "%s,,hdc,cdrom" % os.path.join(FV, "hashsum.iso")])
+    g = Screen(["run", cfg, "--firmware", BIOS])
+    g.wait_for("HASHSUM-END", BOOT_TIMEOUT)
+    assert g.wait(300) == 0
+    text = g.plain()
+    cd = text.index("Booting from DVD/CD")
+    if boot == "dc":
+        assert "Booting from Hard Disk" not in text[:cd], text[:cd]
+    else:
+        hd = text.index("Booting from Hard Disk")
+        assert hd < cd, text[:cd]
+
+
+@pytest.mark.parametrize("kind", ["truncated", "garbage"])
+def test_bad_iso_gives_guest_errors_not_a_crash(media, tmp_path, kind):
+    iso = tmp_path / "bad.iso"
+    data = open(RESCUE_ISO, "rb").read()
+    if kind == "truncated":
+        iso.write_bytes(data[:40000])  # the boot catalog points past the end
+    else:
+        iso.write_bytes(bytes((i * 131 + 7) & 0xFF for i in range(2 * 1024 * 1024)))
+    g = run_fv("--cdrom", iso, "--boot", "d")
+    g.wait_for("No bootable device", BOOT_TIMEOUT)
+    assert g.p.poll() is None, "domus exited: " + g.err.decode(errors="replace")
+    g.p.send_signal(signal.SIGTERM)
+    assert g.wait(60) == 128 + signal.SIGTERM
+    assert "Boot failed" in g.plain()
+
+
+def test_power_button_reaches_guest_and_s5_ends_domain():
+    """The fixed ACPI power button: the guest sees PWRBTN_STS through the SCI, then S5."""
+    from conftest import domus, guest
+    r = domus("run", "--kernel", guest("pwrbtn"), "--power-button-after", "3", timeout=300)
+    assert r.passed("pwrbtn"), r
+    assert "pwrbtn: button pressed" in r.out, r
+    assert r.rc == 0, r
