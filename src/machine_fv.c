@@ -11,6 +11,8 @@
  *                  00:01.1 PIIX3 IDE, 00:01.3 PIIX4 PM (ACPI block where PMBA says; SCI IRQ 9)
  *   0x01F0/0x03F6  IDE primary (hda, hdb), IRQ 14; 0x0170/0x0376 secondary (hdc, hdd), IRQ 15;
  *                  bus master registers where BAR4 of 00:01.1 says
+ *   0x03B0-0x03DF  VGA registers; 0xA0000-0xBFFFF VGA memory (MMIO); its BIOS (vgabios-isavga.bin
+ *                  beside the firmware image) reaches SeaBIOS as fw_cfg "vgaroms/"
  *   ROM            firmware at 4 GiB - size, last 128 KiB copied to 0xE0000 (RAM)
  */
 #include "machine_fv.h"
@@ -29,6 +31,8 @@
 #include "hw/i440fx.h"
 #include "hw/ide.h"
 #include "hw/piix.h"
+#include "hw/vga.h"
+#include "backend/screenshot.h"
 #include "machine_pc.h"
 #include "vmm/log.h"
 
@@ -50,9 +54,10 @@ struct machine_fv {
 	struct debugcon dbg;
 	struct irq_line irq_ide[2];
 	struct ide_channel ide[2];
+	struct vga vga;
 	struct disk disks[FV_MAX_DISKS];
 	int disk_open[FV_MAX_DISKS];
-	int up, ide_up;
+	int up, ide_up, vga_up;
 };
 
 static void pm_moved(void *ctx, uint64_t old_base, uint64_t new_base)
@@ -180,6 +185,24 @@ static int bootorder_text(const struct machine_config *cfg, char *out, size_t le
 	return (int)o;
 }
 
+/* A whole small file, or NULL. */
+static uint8_t *read_small_file(const char *path, size_t max, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return NULL;
+	uint8_t *b = malloc(max);
+	size_t n = b ? fread(b, 1, max, fp) : 0;
+	int more = fgetc(fp) != EOF;
+	fclose(fp);
+	if (!b || n == 0 || more) {
+		free(b);
+		return NULL;
+	}
+	*len = n;
+	return b;
+}
+
 static int fw_cfg_setup(struct machine *m, const struct machine_config *cfg, uint64_t low,
 			uint64_t high)
 {
@@ -230,6 +253,19 @@ static int fw_cfg_setup(struct machine *m, const struct machine_config *cfg, uin
 	r |= fw_cfg_add_file(f, "etc/acpi/tables", acpi->tables, acpi->tables_len);
 	r |= fw_cfg_add_file(f, "etc/table-loader", acpi->loader, acpi->loader_len);
 	free(acpi);
+	/* The VGA BIOS for the ISA VGA: without the Bochs VBE ports it runs as a plain VGA. */
+	char vgabios[4096];
+	const char *slash = strrchr(cfg->firmware, '/');
+	snprintf(vgabios, sizeof(vgabios), "%.*s%s", slash ? (int)(slash - cfg->firmware + 1) : 0,
+		 cfg->firmware, "vgabios-isavga.bin");
+	size_t vlen = 0;
+	uint8_t *vrom = read_small_file(vgabios, 256 << 10, &vlen);
+	if (vrom) {
+		r |= fw_cfg_add_file(f, "vgaroms/vgabios-isavga.bin", vrom, vlen);
+		free(vrom);
+	} else {
+		log_info("no VGA BIOS at %s: the guest has the serial console only", vgabios);
+	}
 	char order[1024];
 	int olen = bootorder_text(cfg, order, sizeof(order));
 	if (olen < 0)
@@ -288,6 +324,16 @@ int machine_fv_create(struct machine *m, const struct machine_config *cfg, char 
 
 	if (ide_setup(m, cfg, err, errlen) < 0)
 		return -1;
+	if (vga_init(&fv->vga) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	fv->vga_up = 1;
+	if (bus_add(&vm->pio, VGA_PORT, VGA_PORT_LEN, &vga_port_ops, &fv->vga, "vga") < 0 ||
+	    bus_add(&vm->mmio, VGA_MEM, VGA_MEM_LEN, &vga_mem_ops, &fv->vga, "vga-mem") < 0) {
+		snprintf(err, errlen, "VGA ports or memory window taken");
+		return -1;
+	}
 	cmos_setup(m, vm->low_size, vm->high_size, cfg->vcpus);
 	if (fw_cfg_setup(m, cfg, vm->low_size, vm->high_size) < 0) {
 		snprintf(err, errlen, "firmware configuration does not fit");
@@ -306,6 +352,8 @@ void machine_fv_destroy(struct machine *m)
 		i440fx_destroy(&fv->pci);
 		debugcon_destroy(&fv->dbg);
 	}
+	if (fv->vga_up)
+		vga_destroy(&fv->vga);
 	if (fv->ide_up)
 		for (int ch = 0; ch < 2; ch++)
 			ide_destroy(&fv->ide[ch]);
@@ -315,4 +363,46 @@ void machine_fv_destroy(struct machine *m)
 	firmware_free(&fv->fw);
 	free(fv);
 	m->fv = NULL;
+}
+
+int machine_fv_screenshot(struct machine *m, const char *path, const char *font, char *err,
+			  size_t errlen)
+{
+	if (!m->fv || !m->fv->vga_up) {
+		snprintf(err, errlen, "screenshot: this domain has no VGA");
+		return -1;
+	}
+	struct vga_text *t = malloc(sizeof(*t));
+	struct psf_font f;
+	char *txt = malloc(VGA_MAX_ROWS * (VGA_MAX_COLS * 3 + 1) + 1);
+	int r = -1;
+	if (!t || !txt) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (vga_text(&m->fv->vga, t) < 0) {
+		snprintf(err, errlen, "screenshot: the VGA is not in a text mode");
+		goto out;
+	}
+	if (psf_load(&f, font ? font : SCREENSHOT_FONT_DEFAULT, err, errlen) < 0)
+		goto out;
+	r = screenshot_png(t, &f, path, err, errlen);
+	psf_free(&f);
+	if (r == 0) {
+		/* the same screen as text, beside the picture, for scripts and tests */
+		char tp[4096];
+		snprintf(tp, sizeof(tp), "%s.txt", path);
+		size_t n = screenshot_text(t, txt, VGA_MAX_ROWS * (VGA_MAX_COLS * 3 + 1) + 1);
+		FILE *fp = fopen(tp, "w");
+		if (!fp || fwrite(txt, 1, n, fp) != n) {
+			snprintf(err, errlen, "screenshot %s: %s", tp, strerror(errno));
+			r = -1;
+		}
+		if (fp)
+			fclose(fp);
+	}
+out:
+	free(t);
+	free(txt);
+	return r;
 }

@@ -13,5 +13,9 @@ struct machine_config;
 int machine_fv_create(struct machine *m, const struct machine_config *cfg, char *err,
 		      size_t errlen);
 void machine_fv_destroy(struct machine *m);
+/* Write the VGA text screen as a PNG drawn with the PSF font (NULL: the default console font),
+ * and its text to path + ".txt". 0, or -1 with err (no VGA, a graphics mode, no font). */
+int machine_fv_screenshot(struct machine *m, const char *path, const char *font, char *err,
+			  size_t errlen);
 
 #endif

@@ -17,6 +17,7 @@
 #include "boot/firmware.h"
 #include "cli/cli.h"
 #include "config/domcfg.h"
+#include "machine_fv.h"
 #include "machine_pc.h"
 #include "vmm/log.h"
 
@@ -45,6 +46,8 @@ static void usage(FILE *f)
 		"  --firmware FILE    FV: BIOS image (default " FIRMWARE_DEFAULT ")\n"
 		"  --power-button-after SECONDS  press the ACPI power button once, after SECONDS\n"
 		"                     (for tests; the domain-zero control socket will do it on demand)\n"
+		"  --screenshot FILE  FV: when the domain stops, write its VGA text screen to FILE (PNG)\n"
+		"                     and FILE.txt\n"
 		"  --no-reboot        exit with status %d when the guest reboots\n"
 		"  --triple-fault-reset  a triple fault resets the guest (default: crash)\n"
 		"  --pvm-aware        the kernel is PVM-aware: add no PVM-host kernel flags\n"
@@ -152,6 +155,7 @@ struct run_opts {
 	struct machine_disk disks[MAX_FV_DISKS];
 	unsigned ndisks;
 	long long power_button_ms; /* -1: never */
+	const char *screenshot;
 };
 
 /* Place an IDE drive: at want (0-3) if free, else at the first free of hda, hdb, hdd, hdc. */
@@ -245,6 +249,7 @@ int cmd_run(int argc, char **argv)
 		{ "boot", required_argument, NULL, 'B' },
 		{ "firmware", required_argument, NULL, 'F' },
 		{ "power-button-after", required_argument, NULL, 'W' },
+		{ "screenshot", required_argument, NULL, 'S' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -306,6 +311,9 @@ int cmd_run(int argc, char **argv)
 		case 'F':
 			o.firmware = optarg;
 			o.fv = 1;
+			break;
+		case 'S':
+			o.screenshot = optarg;
 			break;
 		case 'W': {
 			unsigned long long secs;
@@ -490,6 +498,11 @@ prepared:;
 		pthread_mutex_unlock(&r.lock);
 		if (m->vm.stop_msg[0])
 			log_err("%s", m->vm.stop_msg);
+		if (o.screenshot && m->fv) {
+			char serr[512];
+			if (machine_fv_screenshot(m, o.screenshot, NULL, serr, sizeof(serr)) < 0)
+				log_err("%s", serr);
+		}
 		machine_destroy(m);
 		if (why == VM_STOP_RESET && !o.no_reboot) {
 			log_debug("guest reset: booting again");

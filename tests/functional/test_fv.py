@@ -146,3 +146,24 @@ def test_power_button_reaches_guest_and_s5_ends_domain():
     assert r.passed("pwrbtn"), r
     assert "pwrbtn: button pressed" in r.out, r
     assert r.rc == 0, r
+
+
+def test_vga_text_screenshot_shows_grub(media, tmp_path):
+    """The VGA text screen, drawn with a console font: what a person would see."""
+    png = tmp_path / "screen.png"
+    g = run_fv("--cdrom", RESCUE_ISO, "--screenshot", png)
+    g.wait_for("for a command-line", BOOT_TIMEOUT)
+    g.send("c")
+    g.wait_for("grub>", 300)
+    g.type("echo on-the-screen\r")
+    g.wait_for("on-the-screen", 120)
+    g.type("halt\r")
+    assert g.wait(300) == 0
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[12:16] == b"IHDR"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (80 * 8, 25 * 16), (width, height)
+    text = (tmp_path / "screen.png.txt").read_text()
+    assert "grub> echo on-the-screen" in text, text
+    assert "GNU GRUB" in text, text
