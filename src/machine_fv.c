@@ -253,6 +253,8 @@ static int fw_cfg_setup(struct machine *m, const struct machine_config *cfg, uin
 	r |= fw_cfg_add_file(f, "etc/acpi/tables", acpi->tables, acpi->tables_len);
 	r |= fw_cfg_add_file(f, "etc/table-loader", acpi->loader, acpi->loader_len);
 	free(acpi);
+	if (!cfg->firmware)
+		goto boot_order;
 	/* The VGA BIOS for the ISA VGA: without the Bochs VBE ports it runs as a plain VGA. */
 	char vgabios[4096];
 	const char *slash = strrchr(cfg->firmware, '/');
@@ -266,6 +268,7 @@ static int fw_cfg_setup(struct machine *m, const struct machine_config *cfg, uin
 	} else {
 		log_info("no VGA BIOS at %s: the guest has the serial console only", vgabios);
 	}
+boot_order:;
 	char order[1024];
 	int olen = bootorder_text(cfg, order, sizeof(order));
 	if (olen < 0)
@@ -284,13 +287,15 @@ int machine_fv_create(struct machine *m, const struct machine_config *cfg, char 
 		return -1;
 	}
 	m->fv = fv;
-	if (firmware_load(&fv->fw, cfg->firmware, err, errlen) < 0)
-		return -1;
-	if (vm_add_rom(vm, fv->fw.gpa, fv->fw.image, fv->fw.len, err, errlen) < 0)
-		return -1;
-	if (firmware_copy_low(&fv->fw, vm->ram_low, vm->low_size) < 0) {
-		snprintf(err, errlen, "too little RAM for the firmware");
-		return -1;
+	if (cfg->firmware) {
+		if (firmware_load(&fv->fw, cfg->firmware, err, errlen) < 0)
+			return -1;
+		if (vm_add_rom(vm, fv->fw.gpa, fv->fw.image, fv->fw.len, err, errlen) < 0)
+			return -1;
+		if (firmware_copy_low(&fv->fw, vm->ram_low, vm->low_size) < 0) {
+			snprintf(err, errlen, "too little RAM for the firmware");
+			return -1;
+		}
 	}
 
 	fw_cfg_init(&fv->fwcfg, &vm->mem);
@@ -301,6 +306,11 @@ int machine_fv_create(struct machine *m, const struct machine_config *cfg, char 
 	i440fx_plug(&fv->pci, PIIX_DEVFN_ISA, &fv->piix.isa);
 	i440fx_plug(&fv->pci, PIIX_DEVFN_IDE, &fv->piix.ide);
 	i440fx_plug(&fv->pci, PIIX_DEVFN_PM, &fv->piix.pm);
+	if (!cfg->firmware) {
+		/* Direct boot: machine_pc.c already decodes the PM block at 0x600, as its ACPI
+		 * tables say; the PIIX4 registers say the same, as firmware would have set them. */
+		piix_preset_pm(&fv->piix, PM_BASE);
+	}
 
 	struct {
 		uint64_t base, len;

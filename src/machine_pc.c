@@ -94,7 +94,7 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct c
 	struct vm_config vc = { .mem_bytes = cfg->mem_bytes,
 				.nr_vcpus = cfg->vcpus,
 				.triple_fault_reset = cfg->triple_fault_reset,
-				.vga_hole = cfg->firmware != NULL };
+				.vga_hole = cfg->firmware != NULL || cfg->fv_devices };
 	if (vm_create(&m->vm, &vc, err, errlen) < 0)
 		return -1;
 	struct vm *vm = &m->vm;
@@ -127,6 +127,10 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct c
 		console_set_sink(con, com1_input, &m->com1);
 		return 0;
 	}
+
+	/* Direct kernel boot on the FV PC (tiny test guests of the chipset, IDE and VGA). */
+	if (cfg->fv_devices && machine_fv_create(m, cfg, err, errlen) < 0)
+		return -1;
 
 	struct ram_layout l;
 	struct e820_table e820;

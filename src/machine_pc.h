@@ -32,6 +32,7 @@ struct machine_config {
 	const struct machine_disk *disks;
 	unsigned ndisks;
 	const char *boot_order; /* "dc": c disk, d CD-ROM, n network */
+	int fv_devices; /* with a kernel: boot it directly on the FV PC's devices (no firmware) */
 };
 
 /* An IDE drive of an FV guest: index 0-3 is hda (primary master) to hdd (secondary slave). */

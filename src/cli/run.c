@@ -44,6 +44,8 @@ static void usage(FILE *f)
 		"  --disk FILE        FV: a raw disk image as IDE disk (hda, then hdb, hdd)\n"
 		"  --boot ORDER       FV: boot order over c (disk), d (CD-ROM), n (network); default cd\n"
 		"  --firmware FILE    FV: BIOS image (default " FIRMWARE_DEFAULT ")\n"
+		"  --fv-devices       with --kernel: boot it directly on the FV PC (PCI chipset, IDE,\n"
+		"                     VGA; --cdrom/--disk imply it), for device tests\n"
 		"  --power-button-after SECONDS  press the ACPI power button once, after SECONDS\n"
 		"                     (for tests; the domain-zero control socket will do it on demand)\n"
 		"  --screenshot FILE  FV: when the domain stops, write its VGA text screen to FILE (PNG)\n"
@@ -150,7 +152,7 @@ struct run_opts {
 	unsigned long long memory_mib, vcpus;
 	int no_reboot, triple_fault_reset, pvm_aware;
 	/* FV: firmware boot with IDE drives */
-	int fv;
+	int fv, fv_devices;
 	const char *firmware, *boot;
 	struct machine_disk disks[MAX_FV_DISKS];
 	unsigned ndisks;
@@ -250,6 +252,7 @@ int cmd_run(int argc, char **argv)
 		{ "firmware", required_argument, NULL, 'F' },
 		{ "power-button-after", required_argument, NULL, 'W' },
 		{ "screenshot", required_argument, NULL, 'S' },
+		{ "fv-devices", no_argument, NULL, 'V' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -315,6 +318,9 @@ int cmd_run(int argc, char **argv)
 		case 'S':
 			o.screenshot = optarg;
 			break;
+		case 'V':
+			o.fv_devices = 1;
+			break;
 		case 'W': {
 			unsigned long long secs;
 			if (parse_uint("power-button-after", optarg, 86400, &secs) < 0)
@@ -352,11 +358,16 @@ int cmd_run(int argc, char **argv)
 	int status = DOMUS_EXIT_ERROR;
 	uint8_t *kernel = NULL, *initrd = NULL;
 	size_t kernel_len = 0, initrd_len = 0;
-	if (o.fv && o.kernel) {
-		log_err("run: --kernel boots a kernel directly; firmware, disk and CD-ROM options "
-			"are for FV guests, which boot from their disks");
-		status = DOMUS_EXIT_USAGE;
-		goto out;
+	if (o.kernel && (o.fv || o.fv_devices)) {
+		if (o.firmware || o.boot) {
+			log_err("run: --kernel boots a kernel directly; --firmware and --boot are for "
+				"FV guests, which boot from their disks");
+			status = DOMUS_EXIT_USAGE;
+			goto out;
+		}
+		/* a kernel on the FV PC's devices: tiny guests that test the chipset and IDE */
+		o.fv = 0;
+		o.fv_devices = 1;
 	}
 	if (o.fv)
 		goto checked;
@@ -445,6 +456,7 @@ prepared:;
 		.disks = o.disks,
 		.ndisks = o.ndisks,
 		.boot_order = o.boot,
+		.fv_devices = o.fv_devices,
 	};
 	struct machine *m = calloc(1, sizeof(*m));
 	for (;;) {

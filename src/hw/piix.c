@@ -76,11 +76,19 @@ void piix_init(struct piix *p, void *ctx, void (*pm_moved)(void *, uint64_t, uin
 	f->wmask[0xD2] = 0x0F; /* SMBHSTCFG */
 }
 
+void piix_preset_pm(struct piix *p, uint16_t base)
+{
+	p->pm.cfg[PIIX4_PMBA] = (uint8_t)((base & 0xC0) | 1);
+	p->pm.cfg[PIIX4_PMBA + 1] = (uint8_t)(base >> 8);
+	p->pm.cfg[PIIX4_PMREGMISC] = 1;
+	p->pm_base = base & 0xFFC0;
+}
+
 int piix_pci_irq(const struct piix *p, unsigned dev, unsigned pin)
 {
 	if (pin < 1 || pin > 4)
 		return -1;
-	uint8_t r = p->isa.cfg[PIIX_PIRQ_RC + ((dev + pin - 1) & 3)];
+	uint8_t r = p->isa.cfg[PIIX_PIRQ_RC + ((dev + pin - 2) & 3)];
 	if (r & 0x80)
 		return -1;
 	r &= 0x0F;

@@ -35,8 +35,11 @@ struct piix {
 
 void piix_init(struct piix *p, void *ctx, void (*pm_moved)(void *, uint64_t, uint64_t),
 	       void (*bm_moved)(void *, uint64_t, uint64_t));
+/* Set PMBA and the PM I/O enable as firmware does, without calling pm_moved (the owner has
+ * already placed the block at base). */
+void piix_preset_pm(struct piix *p, uint16_t base);
 /* ISA IRQ that PCI interrupt pin (1 = INTA) of device dev is routed to, or -1 if disabled;
- * the swizzle is the usual (dev + pin - 1) & 3 onto PIRQA-D. */
+ * the swizzle of this board is (dev - 1 + pin - 1) & 3 onto PIRQA-D. */
 int piix_pci_irq(const struct piix *p, unsigned dev, unsigned pin);
 
 #endif

@@ -6,6 +6,8 @@
 #                  an IDE disk (disk.img, an ext2 image made here) and prints the results
 #   disk.img       that disk: a whole-disk ext2 file system holding two files
 #   expected.txt   the checksums the guest must print
+#   isolinux.iso   isolinux (unmodified, from Debian) with a prompt and Debian's kernel
+#                  (the nested KVM host's vmlinuz, or the build machine's /boot/vmlinuz-*)
 # Needs apt-get (download only), dpkg-deb, grub-mkrescue (grub-pc-bin, grub-common), xorriso,
 # mtools, e2fsprogs. Idempotent: skips what exists.
 set -euo pipefail
@@ -52,5 +54,35 @@ CFG
 	  cd "$work/disk" && sha256sum disk-blob.bin disk-note.txt ) | awk '{print $1}' > "$out/expected.txt"
 	mv "$work/disk.img" "$out/disk.img"
 	mv "$out/hashsum.iso.tmp" "$out/hashsum.iso"
+fi
+# The isolinux test: boot: prompt, then a kernel that isolinux loads with BIOS calls.
+if [ ! -f "$out/isolinux.iso" ]; then
+	kernel=""
+	for k in "${DOMUS_CACHE:-$top/cache}/kvmhost/vmlinuz" /boot/vmlinuz-*; do
+		[ -f "$k" ] && { kernel=$k; break; }
+	done
+	if [ -z "$kernel" ]; then
+		echo "domus: fetch-media: no Linux kernel for isolinux.iso (build tools/kvmhost or" \
+			"install a linux-image package)" >&2
+		exit 1
+	fi
+	iwork=$(mktemp -d)
+	mkdir -p "$iwork/isolinux"
+	cp "$out/root/usr/lib/ISOLINUX/isolinux.bin" "$out/root/usr/lib/syslinux/modules/bios/ldlinux.c32" \
+		"$iwork/isolinux/"
+	cp "$kernel" "$iwork/vmlinuz"
+	cat > "$iwork/isolinux/isolinux.cfg" <<'CFG'
+SAY isolinux-ready: type linux
+PROMPT 1
+TIMEOUT 0
+DEFAULT linux
+LABEL linux
+  KERNEL /vmlinuz
+  APPEND console=ttyS0 earlyprintk=ttyS0 panic=-1 loglevel=7
+CFG
+	xorriso -as mkisofs -quiet -o "$out/isolinux.iso.tmp" -b isolinux/isolinux.bin \
+		-c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table "$iwork"
+	rm -rf "$iwork"
+	mv "$out/isolinux.iso.tmp" "$out/isolinux.iso"
 fi
 echo "$out"

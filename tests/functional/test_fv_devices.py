@@ -1,0 +1,49 @@
+"""Issue 6: tiny guests for the FV PC's devices, booted directly on its chipset (--fv-devices):
+PCI configuration, the PM timer, IDE/ATAPI register sequences, VGA text mode."""
+import os
+
+import pytest
+
+from conftest import domus, guest
+
+
+def assert_pass(r, name):
+    assert r.passed(name), r
+    assert not r.fails(), r
+    assert r.rc == 0, r
+
+
+def test_pci_config_and_pm_timer():
+    r = domus("run", "--kernel", guest("fvpci"), "--fv-devices", timeout=300)
+    assert_pass(r, "fvpci")
+    assert "fvpci: chipset ok" in r.out, r
+
+
+def make_images(tmp_path, disk_sectors=1024, cd_blocks=64):
+    disk = tmp_path / "disk.img"
+    disk.write_bytes(b"".join(bytes([(n & 0xFF) ^ 0x3C]) * 512 for n in range(disk_sectors)))
+    cd = tmp_path / "cd.iso"
+    cd.write_bytes(b"".join(bytes([(n & 0xFF) ^ 0xC3]) * 2048 for n in range(cd_blocks)))
+    return disk, cd
+
+
+def test_ide_ata_and_atapi_register_sequences(tmp_path):
+    disk, cd = make_images(tmp_path)
+    r = domus("run", "--kernel", guest("ide"), "--disk", disk, "--cdrom", cd,
+              "--cmdline", "disk_sectors=1024 cd_blocks=64", timeout=300)
+    assert_pass(r, "ide")
+    assert "hda PIO, multiple, LBA48 and DMA reads ok" in r.out, r
+    data = disk.read_bytes()
+    assert data[9 * 512:10 * 512] == b"\x5a\xa5" * 256  # the guest's write reached the image
+
+
+def test_vga_text_mode_and_screenshot(tmp_path):
+    png = tmp_path / "vga.png"
+    r = domus("run", "--kernel", guest("vga"), "--fv-devices", "--screenshot", png, timeout=300)
+    assert_pass(r, "vga")
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    text = (tmp_path / "vga.png.txt").read_text()
+    lines = text.splitlines()
+    assert len(lines) >= 4 and lines[2] == "     DOMUS-VGA-TEXT-OK", text
+    assert lines[3].startswith("\u263a"), text  # CP437 0x01 is the smiling face

@@ -1,0 +1,60 @@
+/*
+ * g_ideread.c - sequential read throughput of the IDE disk hda by bus-master DMA (READ DMA
+ * EXT, 64 KiB per command through one PRD entry, polled). cmdline: mib=N (default 64).
+ * Prints "ideread: N MiB in T ms: R MB/s". Used by bench/fv; runs the same under QEMU -M pc.
+ */
+#include "rt.h"
+
+const char guest_name[] = "ideread";
+
+#define P 0x1F0
+#define BM 0xC000
+#define CHUNK_SECTORS 128
+
+static u8 buf[CHUNK_SECTORS * 512] __attribute__((aligned(65536)));
+static u32 prd[2] __attribute__((aligned(16)));
+
+static int read_chunk(u64 lba)
+{
+	outb(BM, 0x00);
+	outb(BM + 2, 0x06);
+	outb(P + 6, 0x40);
+	outb(P + 2, 0), outb(P + 2, CHUNK_SECTORS);
+	outb(P + 3, (u8)(lba >> 24)), outb(P + 3, (u8)lba);
+	outb(P + 4, (u8)(lba >> 32)), outb(P + 4, (u8)(lba >> 8));
+	outb(P + 5, (u8)(lba >> 40)), outb(P + 5, (u8)(lba >> 16));
+	outb(P + 7, 0x25);
+	outb(BM, 0x09);
+	for (long i = 0; i < 100000000; i++) {
+		u8 bs = inb(BM + 2);
+		if (bs & 0x04) {
+			outb(BM, 0x00);
+			u8 st = inb(P + 7);
+			return (bs & 0x02) || (st & 0x01) ? -1 : 0;
+		}
+	}
+	return -1;
+}
+
+void guest_main(void)
+{
+	u64 mib = rt_cmdline_u64("mib", 64);
+	outl(0xCF8, 0x80000000u | 1 << 11 | 1 << 8 | 0x20);
+	outl(0xCFC, BM | 1);
+	outl(0xCF8, 0x80000000u | 1 << 11 | 1 << 8 | 0x04);
+	outl(0xCFC, 0x5);
+	outb(P + 0x206, 0x02); /* polled */
+	prd[0] = (u32)(u64)buf;
+	prd[1] = 0x80000000u; /* 64 KiB (count 0), end of table */
+	outl(BM + 4, (u32)(u64)prd);
+	u64 chunks = mib * 1024 * 1024 / sizeof(buf);
+	u64 hz = rt_tsc_hz();
+	u64 t0 = rdtsc();
+	for (u64 c = 0; c < chunks; c++)
+		if (read_chunk(c * CHUNK_SECTORS) < 0)
+			rt_fail("READ DMA EXT failed at sector %lu", c * CHUNK_SECTORS);
+	u64 ms = (rdtsc() - t0) * 1000 / hz;
+	if (!ms)
+		ms = 1;
+	rt_printf("ideread: %lu MiB in %lu ms: %lu MB/s\n", mib, ms, mib * 1048576 / 1000 / ms);
+}
