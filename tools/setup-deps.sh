@@ -11,7 +11,7 @@ pkgs=(
 	seabios ipxe-qemu acpica-tools                                    # FV firmware, ROMs, iasl
 	xorriso mtools grub-pc-bin grub-common grub-rescue-pc isolinux syslinux-common
 	iproute2 bridge-utils                                             # TAP/bridge for virtio-net tests
-	kbd                                                               # console fonts for screenshots
+	kbd console-setup-linux e2fsprogs                                 # console fonts for screenshots; mkfs.ext2 for test media
 )
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo

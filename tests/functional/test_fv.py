@@ -68,8 +68,12 @@ def run_fv(*args):
     return Screen(["run", "--firmware", BIOS] + [str(a) for a in args])
 
 
-def test_grub_rescue_cdrom_prompt_typing_and_halt(media):
-    g = run_fv("--cdrom", RESCUE_ISO)
+def test_grub_rescue_cdrom_prompt_typing_halt_and_screenshot(media, tmp_path):
+    """Debian's grub-rescue-cdrom.iso, unmodified: GRUB's menu and prompt on the serial
+    console (SeaBIOS's sercon), typed commands, halt through ACPI S5 (exit status 0), and the
+    VGA text screen as a PNG drawn with a console font."""
+    png = tmp_path / "screen.png"
+    g = run_fv("--cdrom", RESCUE_ISO, "--screenshot", png)
     g.wait_for("Booting from DVD/CD", BOOT_TIMEOUT)
     g.wait_for("GNU GRUB", BOOT_TIMEOUT)
     g.wait_for("for a command-line", 120)
@@ -79,6 +83,14 @@ def test_grub_rescue_cdrom_prompt_typing_and_halt(media):
     g.wait_for("typed-pc", 120)
     g.type("halt\r")
     assert g.wait(300) == 0, g.plain()[-2000:]
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[12:16] == b"IHDR"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (80 * 8, 25 * 16), (width, height)
+    text = (tmp_path / "screen.png.txt").read_text()
+    assert "grub> echo typed-$grub_platform" in text, text
+    assert "typed-pc" in text, text
 
 
 def test_hashsum_iso_reads_cd_and_ide_disk(media):
@@ -123,20 +135,22 @@ def test_boot_order_from_xl_cfg(media, tmp_path, boot):
         assert hd < cd, text[:cd]
 
 
-@pytest.mark.parametrize("kind", ["truncated", "garbage"])
-def test_bad_iso_gives_guest_errors_not_a_crash(media, tmp_path, kind):
-    iso = tmp_path / "bad.iso"
+def test_bad_isos_give_guest_errors_not_a_crash(media, tmp_path):
+    """A truncated ISO (its boot catalog points past the end) and one of garbage, as two
+    CD-ROM drives: the firmware gets read errors and finds nothing to boot; Domus keeps
+    running until it is told to stop."""
     data = open(RESCUE_ISO, "rb").read()
-    if kind == "truncated":
-        iso.write_bytes(data[:40000])  # the boot catalog points past the end
-    else:
-        iso.write_bytes(bytes((i * 131 + 7) & 0xFF for i in range(2 * 1024 * 1024)))
-    g = run_fv("--cdrom", iso, "--boot", "d")
+    short = tmp_path / "short.iso"
+    short.write_bytes(data[:40000])
+    junk = tmp_path / "junk.iso"
+    junk.write_bytes(bytes((i * 131 + 7) & 0xFF for i in range(2 * 1024 * 1024)))
+    cfg = write_cfg(tmp_path, "d", ["%s,,hdc,cdrom" % short, "%s,,hdd,cdrom" % junk])
+    g = Screen(["run", cfg, "--firmware", BIOS])
     g.wait_for("No bootable device", BOOT_TIMEOUT)
     assert g.p.poll() is None, "domus exited: " + g.err.decode(errors="replace")
     g.p.send_signal(signal.SIGTERM)
     assert g.wait(60) == 128 + signal.SIGTERM
-    assert "Boot failed" in g.plain()
+    assert g.plain().count("Boot failed") >= 2, g.plain()
 
 
 def test_power_button_reaches_guest_and_s5_ends_domain():
@@ -146,27 +160,6 @@ def test_power_button_reaches_guest_and_s5_ends_domain():
     assert r.passed("pwrbtn"), r
     assert "pwrbtn: button pressed" in r.out, r
     assert r.rc == 0, r
-
-
-def test_vga_text_screenshot_shows_grub(media, tmp_path):
-    """The VGA text screen, drawn with a console font: what a person would see."""
-    png = tmp_path / "screen.png"
-    g = run_fv("--cdrom", RESCUE_ISO, "--screenshot", png)
-    g.wait_for("for a command-line", BOOT_TIMEOUT)
-    g.send("c")
-    g.wait_for("grub>", 300)
-    g.type("echo on-the-screen\r")
-    g.wait_for("on-the-screen", 120)
-    g.type("halt\r")
-    assert g.wait(300) == 0
-    data = png.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert data[12:16] == b"IHDR"
-    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    assert (width, height) == (80 * 8, 25 * 16), (width, height)
-    text = (tmp_path / "screen.png.txt").read_text()
-    assert "grub> echo on-the-screen" in text, text
-    assert "GNU GRUB" in text, text
 
 
 def test_isolinux_prompt_then_loads_a_kernel(media):
