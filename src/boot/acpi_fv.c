@@ -106,8 +106,8 @@ static size_t build_dsdt(uint8_t *p, size_t cap, const struct acpi_fv_config *cf
 	if (cap < HDR_LEN)
 		return 0;
 	aml_init(&a, p + HDR_LEN, cap - HDR_LEN);
-	aml_scope(&a, "\\_SB_");
-	aml_device(&a, "PCI0");
+	aml_open_scope(&a, "\\_SB_");
+	aml_open_device(&a, "PCI0");
 	aml_name(&a, "_HID");
 	aml_eisaid(&a, "PNP0A03");
 	aml_name(&a, "_ADR");
@@ -115,23 +115,23 @@ static size_t build_dsdt(uint8_t *p, size_t cap, const struct acpi_fv_config *cf
 	aml_name(&a, "_UID");
 	aml_int(&a, 0);
 	aml_name(&a, "_CRS");
-	aml_buffer(&a);
-	aml_res_word_bus(&a, 0, 0xFF);
+	aml_open_buffer(&a);
+	aml_res_bus(&a, 0, 0xFF);
 	aml_res_io(&a, 0xCF8, 8);
-	aml_res_word_io(&a, 0x0000, 0x0CF7);
-	aml_res_word_io(&a, 0x0D00, 0xFFFF);
-	aml_res_dword_mem(&a, 0xA0000, 0xBFFFF);
-	aml_res_dword_mem(&a, cfg->pci_mem_start, cfg->pci_mem_end);
-	aml_end_tag(&a);
+	aml_res_io_window(&a, 0x0000, 0x0CF7);
+	aml_res_io_window(&a, 0x0D00, 0xFFFF);
+	aml_res_mem32_window(&a, 0xA0000, 0xBFFFF, false);
+	aml_res_mem32_window(&a, cfg->pci_mem_start, cfg->pci_mem_end, false);
+	aml_res_end(&a);
 	aml_close(&a);
 	/* _PRT with global interrupt numbers: INTx of slot s pin p goes to PIRQ (s-1+p)&3, which
 	 * the firmware routes as pirq_irq says. No PCI device of this machine uses INTx yet
 	 * (IDE is in legacy mode, the SCI is fixed), so the table only has to be truthful. */
 	aml_name(&a, "_PRT");
-	aml_package(&a, 31 * 4);
+	aml_open_package(&a, 31 * 4);
 	for (unsigned slot = 1; slot < 32; slot++) {
 		for (unsigned pin = 0; pin < 4; pin++) {
-			aml_package(&a, 4);
+			aml_open_package(&a, 4);
 			aml_int(&a, (uint64_t)slot << 16 | 0xFFFF);
 			aml_int(&a, pin);
 			aml_int(&a, 0);
@@ -140,7 +140,7 @@ static size_t build_dsdt(uint8_t *p, size_t cap, const struct acpi_fv_config *cf
 		}
 	}
 	aml_close(&a);
-	aml_device(&a, "ISA_");
+	aml_open_device(&a, "ISA_");
 	aml_name(&a, "_ADR");
 	aml_int(&a, 0x00010000);
 	struct {
@@ -154,18 +154,18 @@ static size_t build_dsdt(uint8_t *p, size_t cap, const struct acpi_fv_config *cf
 		{ "RTC_", "PNP0B00", { 0x70, 0 }, { 2, 0 }, 8 },
 	};
 	for (size_t i = 0; i < sizeof(isa) / sizeof(isa[0]); i++) {
-		aml_device(&a, isa[i].name);
+		aml_open_device(&a, isa[i].name);
 		aml_name(&a, "_HID");
 		aml_eisaid(&a, isa[i].hid);
 		aml_name(&a, "_UID");
 		aml_int(&a, 1);
 		aml_name(&a, "_CRS");
-		aml_buffer(&a);
+		aml_open_buffer(&a);
 		for (int j = 0; j < 2; j++)
 			if (isa[i].len[j])
 				aml_res_io(&a, isa[i].io[j], isa[i].len[j]);
 		aml_res_irq(&a, isa[i].irq);
-		aml_end_tag(&a);
+		aml_res_end(&a);
 		aml_close(&a);
 		aml_close(&a);
 	}
@@ -174,7 +174,7 @@ static size_t build_dsdt(uint8_t *p, size_t cap, const struct acpi_fv_config *cf
 	aml_close(&a); /* \_SB */
 	/* \_S5: the PIIX4 soft-off sleep type, for PM1a and PM1b */
 	aml_name(&a, "\\_S5_");
-	aml_package(&a, 4);
+	aml_open_package(&a, 4);
 	aml_int(&a, PIIX4_SLP_TYP_SOFF);
 	aml_int(&a, PIIX4_SLP_TYP_SOFF);
 	aml_int(&a, 0);

@@ -8,16 +8,15 @@
 #define OP_BYTE 0x0A
 #define OP_WORD 0x0B
 #define OP_DWORD 0x0C
-#define OP_STRING 0x0D
 #define OP_QWORD 0x0E
 #define OP_SCOPE 0x10
 #define OP_BUFFER 0x11
 #define OP_PACKAGE 0x12
-#define OP_EXT 0x5B
-#define OP_DEVICE 0x82
 #define OP_ONES 0xFF
-
-enum kind { K_PKG, K_BUFFER };
+#define OP_EXT 0x5B
+#define OP_EXT_DEVICE 0x82
+#define PREFIX_DUAL 0x2E
+#define PREFIX_MULTI 0x2F
 
 void aml_init(struct aml *a, uint8_t *buf, size_t cap)
 {
@@ -26,244 +25,247 @@ void aml_init(struct aml *a, uint8_t *buf, size_t cap)
 	a->cap = cap;
 }
 
-int aml_ok(const struct aml *a)
+bool aml_ok(const struct aml *a)
 {
-	return !a->bad && a->depth == 0;
+	return !a->overflow && a->depth == 0;
 }
 
-void aml_bytes(struct aml *a, const void *b, size_t n)
+void aml_bytes(struct aml *a, const void *p, size_t n)
 {
-	if (a->bad || n > a->cap - a->len) {
-		a->bad = 1;
+	if (a->overflow || n > a->cap - a->len) {
+		a->overflow = true;
 		return;
 	}
-	memcpy(a->p + a->len, b, n);
+	memcpy(a->p + a->len, p, n);
 	a->len += n;
 }
 
-static void byte(struct aml *a, uint8_t b)
+void aml_byte(struct aml *a, uint8_t b)
 {
 	aml_bytes(a, &b, 1);
 }
 
-static void le(struct aml *a, uint64_t v, int n)
+static void le(struct aml *a, uint64_t v, unsigned n)
 {
-	for (int i = 0; i < n; i++)
-		byte(a, (uint8_t)(v >> (8 * i)));
+	for (unsigned i = 0; i < n; i++)
+		aml_byte(a, (uint8_t)(v >> (8 * i)));
 }
 
-/* A NameString: optional root prefix, then one or more 4-character segments separated by
- * dots; short segments are padded with '_'. */
-static void namestring(struct aml *a, const char *name)
+static void nameseg(struct aml *a, const char *s, size_t n)
+{
+	char seg[4] = { '_', '_', '_', '_' };
+	memcpy(seg, s, n > 4 ? 4 : n);
+	aml_bytes(a, seg, 4);
+}
+
+void aml_namestring(struct aml *a, const char *name)
 {
 	if (*name == '\\') {
-		byte(a, '\\');
+		aml_byte(a, '\\');
 		name++;
 	}
-	const char *segs[4];
-	size_t lens[4];
-	int n = 0;
-	while (*name && n < 4) {
+	const char *segs[8];
+	size_t lens[8];
+	unsigned n = 0;
+	while (*name && n < 8) {
 		const char *dot = strchr(name, '.');
 		size_t l = dot ? (size_t)(dot - name) : strlen(name);
 		segs[n] = name;
 		lens[n++] = l;
 		name += l + (dot ? 1 : 0);
-		if (!dot)
-			break;
+	}
+	if (n == 0) {
+		aml_byte(a, 0); /* NullName: the root itself after '\' */
+		return;
 	}
 	if (n == 2)
-		byte(a, 0x2E); /* DualNamePrefix */
+		aml_byte(a, PREFIX_DUAL);
 	else if (n > 2) {
-		byte(a, 0x2F); /* MultiNamePrefix */
-		byte(a, (uint8_t)n);
+		aml_byte(a, PREFIX_MULTI);
+		aml_byte(a, (uint8_t)n);
 	}
-	for (int i = 0; i < n; i++) {
-		char s[4] = { '_', '_', '_', '_' };
-		memcpy(s, segs[i], lens[i] < 4 ? lens[i] : 4);
-		aml_bytes(a, s, 4);
-	}
-}
-
-void aml_name(struct aml *a, const char *name)
-{
-	byte(a, OP_NAME);
-	namestring(a, name);
+	for (unsigned i = 0; i < n; i++)
+		nameseg(a, segs[i], lens[i]);
 }
 
 void aml_int(struct aml *a, uint64_t v)
 {
 	if (v == 0)
-		byte(a, OP_ZERO);
+		aml_byte(a, OP_ZERO);
 	else if (v == 1)
-		byte(a, OP_ONE);
+		aml_byte(a, OP_ONE);
 	else if (v <= 0xFF) {
-		byte(a, OP_BYTE);
+		aml_byte(a, OP_BYTE);
 		le(a, v, 1);
 	} else if (v <= 0xFFFF) {
-		byte(a, OP_WORD);
+		aml_byte(a, OP_WORD);
 		le(a, v, 2);
-	} else if (v <= 0xFFFFFFFFull) {
-		byte(a, OP_DWORD);
+	} else if (v <= 0xFFFFFFFFu) {
+		aml_byte(a, OP_DWORD);
 		le(a, v, 4);
 	} else {
-		byte(a, OP_QWORD);
+		aml_byte(a, OP_QWORD);
 		le(a, v, 8);
 	}
 }
 
-void aml_string(struct aml *a, const char *s)
+void aml_name(struct aml *a, const char *name)
 {
-	byte(a, OP_STRING);
-	aml_bytes(a, s, strlen(s) + 1);
+	aml_byte(a, OP_NAME);
+	aml_namestring(a, name);
 }
 
 void aml_eisaid(struct aml *a, const char *id)
 {
-	/* three letters of 5 bits each, then four hex digits; stored big-endian */
-	uint32_t v = (uint32_t)((id[0] - 0x40) & 0x1F) << 26 | (uint32_t)((id[1] - 0x40) & 0x1F) << 21 |
-		     (uint32_t)((id[2] - 0x40) & 0x1F) << 16;
+	/* Three letters in 5 bits each, then four hex digits, stored big-endian. */
+	uint32_t v = 0;
+	if (strlen(id) != 7) {
+		a->overflow = true;
+		return;
+	}
+	for (int i = 0; i < 3; i++)
+		v = (v << 5) | ((uint32_t)(id[i] - 0x40) & 0x1F);
 	for (int i = 3; i < 7; i++) {
 		char c = id[i];
-		unsigned d = c >= 'A' ? (unsigned)(c - 'A' + 10) : (unsigned)(c - '0');
-		v |= (uint32_t)(d & 0xF) << (4 * (6 - i));
+		uint32_t d = c >= 'A' ? (uint32_t)(c - 'A' + 10) : (uint32_t)(c - '0');
+		v = (v << 4) | (d & 0xF);
 	}
-	byte(a, OP_DWORD);
-	byte(a, (uint8_t)(v >> 24));
-	byte(a, (uint8_t)(v >> 16));
-	byte(a, (uint8_t)(v >> 8));
-	byte(a, (uint8_t)v);
+	aml_byte(a, OP_DWORD);
+	aml_byte(a, (uint8_t)(v >> 24));
+	aml_byte(a, (uint8_t)(v >> 16));
+	aml_byte(a, (uint8_t)(v >> 8));
+	aml_byte(a, (uint8_t)v);
 }
 
-/* Reserve room for a package length (up to 4 bytes) and remember where. */
 static void open_pkg(struct aml *a)
 {
-	if (a->depth == AML_DEPTH) {
-		a->bad = 1;
+	if (a->depth >= AML_MAX_DEPTH) {
+		a->overflow = true;
 		return;
 	}
 	a->open[a->depth++] = a->len;
-	le(a, 0, 4);
-}
-
-void aml_scope(struct aml *a, const char *name)
-{
-	byte(a, OP_SCOPE);
-	open_pkg(a);
-	namestring(a, name);
-}
-
-void aml_device(struct aml *a, const char *name)
-{
-	byte(a, OP_EXT);
-	byte(a, OP_DEVICE);
-	open_pkg(a);
-	namestring(a, name);
-}
-
-void aml_package(struct aml *a, unsigned nelem)
-{
-	byte(a, OP_PACKAGE);
-	open_pkg(a);
-	byte(a, (uint8_t)nelem);
-}
-
-void aml_buffer(struct aml *a)
-{
-	byte(a, OP_BUFFER);
-	open_pkg(a);
-	/* the BufferSize: a DWordConst patched at close; 5 bytes */
-	byte(a, OP_DWORD);
-	le(a, 0, 4);
 }
 
 void aml_close(struct aml *a)
 {
-	if (a->bad || a->depth == 0) {
-		a->bad = 1;
+	if (a->depth == 0) {
+		a->overflow = true;
 		return;
 	}
-	size_t at = a->open[--a->depth];
-	size_t body = a->len - at - 4; /* bytes after the reserved length */
-	/* A buffer's size operand counts the bytes after itself. */
-	if (at + 9 <= a->len && a->p[at - 1] == OP_BUFFER) {
-		uint32_t sz = (uint32_t)(body - 5);
-		for (int i = 0; i < 4; i++)
-			a->p[at + 5 + i] = (uint8_t)(sz >> (8 * i));
+	size_t start = a->open[--a->depth];
+	if (a->overflow)
+		return;
+	size_t body = a->len - start;
+	/* PkgLength counts its own bytes: 1 byte up to 63, else 2-4 bytes of 4+8k bits. */
+	size_t n = body + 1 < 64 ? 1 : body + 2 < (1u << 12) ? 2 : body + 3 < (1u << 20) ? 3 : 4;
+	size_t total = body + n;
+	if (n > a->cap - a->len || total >= (1u << 28)) {
+		a->overflow = true;
+		return;
 	}
-	/* PkgLength counts itself: pick the encoding size n so that body + n fits. */
-	size_t n = 1, total = body + 1;
-	if (total > 63) {
-		for (n = 2; n <= 4; n++) {
-			total = body + n;
-			if (total < (1ull << (4 + 8 * (n - 1))))
-				break;
-		}
-		if (n > 4) {
-			a->bad = 1;
-			return;
-		}
-	}
-	uint8_t enc[4];
+	memmove(a->p + start + n, a->p + start, body);
+	a->len += n;
 	if (n == 1) {
-		enc[0] = (uint8_t)total;
-	} else {
-		enc[0] = (uint8_t)(((n - 1) << 6) | (total & 0xF));
-		for (size_t i = 1; i < n; i++)
-			enc[i] = (uint8_t)(total >> (4 + 8 * (i - 1)));
+		a->p[start] = (uint8_t)total;
+		return;
 	}
-	memcpy(a->p + at, enc, n);
-	memmove(a->p + at + n, a->p + at + 4, body);
-	a->len -= 4 - n;
+	a->p[start] = (uint8_t)(((n - 1) << 6) | (total & 0xF));
+	for (size_t i = 1; i < n; i++)
+		a->p[start + i] = (uint8_t)(total >> (4 + 8 * (i - 1)));
+}
+
+void aml_open_scope(struct aml *a, const char *name)
+{
+	aml_byte(a, OP_SCOPE);
+	open_pkg(a);
+	aml_namestring(a, name);
+}
+
+void aml_open_device(struct aml *a, const char *name)
+{
+	aml_byte(a, OP_EXT);
+	aml_byte(a, OP_EXT_DEVICE);
+	open_pkg(a);
+	aml_namestring(a, name);
+}
+
+void aml_open_package(struct aml *a, unsigned n)
+{
+	aml_byte(a, OP_PACKAGE);
+	open_pkg(a);
+	aml_byte(a, (uint8_t)n);
+}
+
+/* The buffer's size operand must precede its bytes, so the template is written after a
+ * placeholder DWordPrefix size that aml_res_end() fills in. */
+void aml_open_buffer(struct aml *a)
+{
+	aml_byte(a, OP_BUFFER);
+	open_pkg(a);
+	aml_byte(a, OP_DWORD);
+	le(a, 0, 4);
+}
+
+void aml_res_end(struct aml *a)
+{
+	aml_byte(a, 0x79);
+	aml_byte(a, 0x00); /* checksum 0: "treat as correct" */
+	if (a->overflow || a->depth == 0)
+		return;
+	size_t start = a->open[a->depth - 1];
+	uint32_t size = (uint32_t)(a->len - start - 5);
+	for (int i = 0; i < 4; i++)
+		a->p[start + 1 + i] = (uint8_t)(size >> (8 * i));
 }
 
 void aml_res_io(struct aml *a, uint16_t base, uint8_t len)
 {
-	uint8_t d[8] = { 0x47, 0x01, (uint8_t)base, (uint8_t)(base >> 8), (uint8_t)base,
-			 (uint8_t)(base >> 8), 0x01, len };
-	aml_bytes(a, d, sizeof(d));
+	aml_byte(a, 0x47); /* I/O port descriptor, 7 bytes */
+	aml_byte(a, 0x01); /* 16-bit decode */
+	le(a, base, 2);
+	le(a, base, 2);
+	aml_byte(a, 1);
+	aml_byte(a, len);
 }
 
 void aml_res_irq(struct aml *a, unsigned irq)
 {
-	uint16_t mask = (uint16_t)(1u << irq);
-	uint8_t d[3] = { 0x22, (uint8_t)mask, (uint8_t)(mask >> 8) };
-	aml_bytes(a, d, sizeof(d));
+	aml_byte(a, 0x22); /* IRQ descriptor, 2 bytes: edge, active high, exclusive */
+	le(a, 1u << (irq & 15), 2);
 }
 
-/* Word address space descriptor: type 1 I/O or 2 bus number. */
-static void word_space(struct aml *a, uint8_t type, uint8_t flags, uint16_t min, uint16_t max)
+/* Address space descriptors: producer, fixed min and max (general flags 0x0C). */
+static void addr_space(struct aml *a, uint8_t tag, uint16_t len, uint8_t rtype,
+		       uint8_t tflags, unsigned w, uint64_t min, uint64_t max)
 {
-	uint16_t len = (uint16_t)(max - min + 1);
-	uint8_t d[16] = { 0x88, 13, 0, type, 0x0C, flags, 0, 0,
-			  (uint8_t)min, (uint8_t)(min >> 8), (uint8_t)max, (uint8_t)(max >> 8),
-			  0, 0, (uint8_t)len, (uint8_t)(len >> 8) };
-	aml_bytes(a, d, sizeof(d));
+	aml_byte(a, tag);
+	le(a, len, 2);
+	aml_byte(a, rtype);
+	aml_byte(a, 0x0C);
+	aml_byte(a, tflags);
+	le(a, 0, w);             /* granularity */
+	le(a, min, w);
+	le(a, max, w);
+	le(a, 0, w);             /* translation */
+	le(a, max - min + 1, w); /* length */
 }
 
-void aml_res_word_bus(struct aml *a, uint16_t min, uint16_t max)
+void aml_res_bus(struct aml *a, uint16_t min, uint16_t max)
 {
-	word_space(a, 2, 0, min, max);
+	addr_space(a, 0x88, 13, 2, 0, 2, min, max);
 }
 
-void aml_res_word_io(struct aml *a, uint16_t min, uint16_t max)
+void aml_res_io_window(struct aml *a, uint32_t min, uint32_t max)
 {
-	word_space(a, 1, 3, min, max); /* entire range, positive decode */
+	addr_space(a, 0x87, 23, 1, 0x03, 4, min, max);
 }
 
-void aml_res_dword_mem(struct aml *a, uint32_t min, uint32_t max)
+void aml_res_mem32_window(struct aml *a, uint32_t min, uint32_t max, bool prefetch)
 {
-	uint32_t len = max - min + 1;
-	uint8_t d[26] = { 0x87, 23, 0, 0, 0x0C, 0x01 /* read-write, non-cacheable */ };
-	uint32_t v[4] = { min, max, 0, len };
-	for (int i = 0; i < 4; i++)
-		for (int j = 0; j < 4; j++)
-			d[10 + 4 * i + j] = (uint8_t)(v[i] >> (8 * j));
-	aml_bytes(a, d, sizeof(d));
+	addr_space(a, 0x87, 23, 0, (uint8_t)(0x01 | (prefetch ? 0x06 : 0)), 4, min, max);
 }
 
-void aml_end_tag(struct aml *a)
+void aml_res_mem64_window(struct aml *a, uint64_t min, uint64_t max, bool prefetch)
 {
-	uint8_t d[2] = { 0x79, 0 };
-	aml_bytes(a, d, sizeof(d));
+	addr_space(a, 0x8A, 43, 0, (uint8_t)(0x01 | (prefetch ? 0x06 : 0)), 8, min, max);
 }

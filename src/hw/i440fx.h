@@ -18,7 +18,6 @@
 #define I440FX_PORT_DATA 0xCFC
 #define I440FX_PAM0 0x59
 #define I440FX_SMRAM 0x72
-#define PCI_DEVFN(dev, fn) ((unsigned)(dev) << 3 | (unsigned)(fn))
 
 struct i440fx {
 	pthread_mutex_t lock;
