@@ -87,7 +87,7 @@ def main():
                  "-net", "none", "-fw_cfg", "name=etc/sercon-port,file=" + sercon.name],
     }
     read = {
-        "domus": [DOMUS, "run", "--kernel", IDEREAD, "--disk", disk.name,
+        "domus": [DOMUS, "run", "--kernel", IDEREAD, "--fv-devices", "--disk", disk.name,
                   "--cmdline", "mib=%d" % a.mib, "--memory", "256"],
         "qemu": ["qemu-system-x86_64", "-M", "pc", "-enable-kvm", "-m", "256", "-kernel", IDEREAD,
                  "-append", "mib=%d" % a.mib, "-drive", "file=%s,format=raw,if=ide,index=0" % disk.name,

@@ -44,8 +44,8 @@ static void usage(FILE *f)
 		"  --disk FILE        FV: a raw disk image as IDE disk (hda, then hdb, hdd)\n"
 		"  --boot ORDER       FV: boot order over c (disk), d (CD-ROM), n (network); default cd\n"
 		"  --firmware FILE    FV: BIOS image (default " FIRMWARE_DEFAULT ")\n"
-		"  --fv-devices       with --kernel: boot it directly on the FV PC (PCI chipset, IDE,\n"
-		"                     VGA; --cdrom/--disk imply it), for device tests\n"
+		"  --fv-devices       with --kernel: boot it directly on the FV PC (PCI chipset, IDE\n"
+		"                     drives from --cdrom/--disk, VGA), for device tests\n"
 		"  --power-button-after SECONDS  press the ACPI power button once, after SECONDS\n"
 		"                     (for tests; the domain-zero control socket will do it on demand)\n"
 		"  --screenshot FILE  FV: when the domain stops, write its VGA text screen to FILE (PNG)\n"
@@ -359,15 +359,16 @@ int cmd_run(int argc, char **argv)
 	uint8_t *kernel = NULL, *initrd = NULL;
 	size_t kernel_len = 0, initrd_len = 0;
 	if (o.kernel && (o.fv || o.fv_devices)) {
-		if (o.firmware || o.boot) {
+		/* With a kernel, disks are the PV guest's unless --fv-devices asks for the FV PC
+		 * (tiny guests that test the chipset, IDE and VGA). */
+		if (o.firmware || o.boot || !o.fv_devices) {
 			log_err("run: --kernel boots a kernel directly; --firmware and --boot are for "
-				"FV guests, which boot from their disks");
+				"FV guests, which boot from their disks; IDE drives with a kernel need "
+				"--fv-devices");
 			status = DOMUS_EXIT_USAGE;
 			goto out;
 		}
-		/* a kernel on the FV PC's devices: tiny guests that test the chipset and IDE */
 		o.fv = 0;
-		o.fv_devices = 1;
 	}
 	if (o.fv)
 		goto checked;

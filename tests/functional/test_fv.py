@@ -49,7 +49,9 @@ class Screen(Live):
     def wait_for(self, needle, timeout=60):
         deadline = time.monotonic() + timeout
         while needle not in self.plain():
-            if time.monotonic() > deadline or self.p.poll() is not None:
+            # An exited guest may still have output in the pipe: fail only once it is read.
+            exited = self.p.poll() is not None and not self.t_out.is_alive()
+            if time.monotonic() > deadline or exited:
                 self.kill()
                 pytest.fail("did not see %r within %ss (rc=%s); screen:\n%s\nstderr:\n%s" % (
                     needle, timeout, self.p.returncode, self.plain()[-3000:],

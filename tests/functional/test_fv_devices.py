@@ -29,7 +29,7 @@ def make_images(tmp_path, disk_sectors=1024, cd_blocks=64):
 
 def test_ide_ata_and_atapi_register_sequences(tmp_path):
     disk, cd = make_images(tmp_path)
-    r = domus("run", "--kernel", guest("ide"), "--disk", disk, "--cdrom", cd,
+    r = domus("run", "--kernel", guest("ide"), "--fv-devices", "--disk", disk, "--cdrom", cd,
               "--cmdline", "disk_sectors=1024 cd_blocks=64", timeout=300)
     assert_pass(r, "ide")
     assert "hda PIO, multiple, LBA48 and DMA reads ok" in r.out, r

@@ -1,7 +1,7 @@
 /*
  * g_ide.c - IDE register sequences on the FV PC: an ATA disk as hda and an ATAPI CD-ROM as hdc.
- * Boot with `domus run --kernel ide.elf --disk D --cdrom C` where sector n of D holds bytes
- * (n & 0xFF) ^ 0x3C and block n of C holds (n & 0xFF) ^ 0xC3 (the harness makes both).
+ * Boot with `domus run --kernel ide.elf --fv-devices --disk D --cdrom C` where sector n of D
+ * holds bytes (n & 0xFF) ^ 0x3C and block n of C (n & 0xFF) ^ 0xC3 (the harness makes both).
  * ATA: signature, IDENTIFY (capacity, model), PIO READ/WRITE SECTORS, READ MULTIPLE, LBA48
  * READ EXT, bus-master READ DMA through a PRD table, IRQ 14 through the 8259. ATAPI: the
  * signature after an aborted IDENTIFY, IDENTIFY PACKET, TEST UNIT READY, READ CAPACITY,

@@ -34,6 +34,7 @@ void guest_main(void)
 	gr(4, 0x02);
 	gr(5, 0x00);
 	gr(6, 0x04);
+	gr(8, 0xFF); /* bit mask: all bits from the CPU (0 would write the latches back) */
 	for (int y = 0; y < 16; y++)
 		win[0x01 * 32 + y] = (u8)(y & 1 ? 0xAA : 0x55);
 	if (win[0x01 * 32 + 3] != 0xAA)
