@@ -31,9 +31,9 @@ if [ ! -f "$out/hashsum.iso" ] || [ ! -f "$out/disk.img" ]; then
 	work=$(mktemp -d)
 	trap 'rm -rf "$work"' EXIT
 	mkdir -p "$work/iso/boot/grub" "$work/iso/data" "$work/disk"
-	head -c 300000 /dev/urandom > "$work/iso/data/cd-blob.bin"
+	head -c 65536 /dev/urandom > "$work/iso/data/cd-blob.bin"
 	printf 'a file on the CD\n' > "$work/iso/data/cd-note.txt"
-	head -c 200000 /dev/urandom > "$work/disk/disk-blob.bin"
+	head -c 49152 /dev/urandom > "$work/disk/disk-blob.bin"
 	printf 'a file on the IDE disk\n' > "$work/disk/disk-note.txt"
 	cat > "$work/iso/boot/grub/grub.cfg" <<'CFG'
 insmod ext2
