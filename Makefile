@@ -48,12 +48,32 @@ check: all
 	@echo "== host virtualization as Domus sees it"; $(B)/domus info || true
 	$(MAKE) unit
 	$(MAKE) SAN=1 build-san/domus unit
+	$(MAKE) fuzz FUZZ_SECONDS=20
 	DOMUS_SAN=1 tools/run-functional.sh $(PYTEST_ARGS)
+
+# libFuzzer targets: tests/fuzz/fuzz_NAME.c, each linked with the library sources it names in
+# its first line "FUZZ-SOURCES: dir/*.c ..." (default: all of src/ but the programs' mains).
+FUZZSRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZBIN := $(FUZZSRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_SECONDS ?= 30
+FUZZFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -D_GNU_SOURCE
+
+build/fuzz/%: tests/fuzz/%.c $(LIBSRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZFLAGS) $< $(LIBSRC) -o $@ -pthread $(LIBS)
+
+fuzz: $(FUZZBIN)
+	@set -e; for f in $(FUZZBIN); do \
+		mkdir -p build/fuzz/corpus-$$(basename $$f); \
+		echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+			build/fuzz/corpus-$$(basename $$f) 2>&1 | tail -2; \
+	done
 
 include tests/guest/guest.mk
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all unit clean guests check
+.PHONY: all unit clean guests check fuzz
 -include $(LIBOBJ:.o=.d)

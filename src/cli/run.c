@@ -319,6 +319,7 @@ int cmd_run(int argc, char **argv)
 		close(sfd);
 		goto out;
 	}
+	struct pc_persist persist = { 0 };
 	struct machine_config mc = {
 		.mem_bytes = o.memory_mib << 20,
 		.vcpus = (unsigned)o.vcpus,
@@ -328,6 +329,7 @@ int cmd_run(int argc, char **argv)
 		.initrd_len = initrd_len,
 		.cmdline = cmdline,
 		.triple_fault_reset = o.triple_fault_reset,
+		.persist = &persist,
 	};
 	struct machine *m = calloc(1, sizeof(*m));
 	for (;;) {
