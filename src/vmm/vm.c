@@ -65,23 +65,25 @@ int vm_isa_irqs_via_pic(const struct vm *vm)
  * and IOAPIC) stays. */
 static int route_isa_to_pic(struct vm *vm)
 {
-	struct {
-		struct kvm_irq_routing r;
-		struct kvm_irq_routing_entry e[16];
-	} t;
-	memset(&t, 0, sizeof(t));
+	struct kvm_irq_routing *r =
+		calloc(1, sizeof(*r) + 16 * sizeof(struct kvm_irq_routing_entry));
+	if (!r)
+		return -1;
 	unsigned n = 0;
 	for (unsigned gsi = 0; gsi < 16; gsi++) {
 		if (gsi == 2)
 			continue; /* the cascade */
-		t.e[n].gsi = gsi;
-		t.e[n].type = KVM_IRQ_ROUTING_IRQCHIP;
-		t.e[n].u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
-		t.e[n].u.irqchip.pin = gsi % 8;
+		r->entries[n].gsi = gsi;
+		r->entries[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		r->entries[n].u.irqchip.irqchip =
+			gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
+		r->entries[n].u.irqchip.pin = gsi % 8;
 		n++;
 	}
-	t.r.nr = n;
-	return ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, &t.r);
+	r->nr = n;
+	int ret = ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r);
+	free(r);
+	return ret;
 }
 
 static uint64_t host_mem_total(void)
