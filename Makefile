@@ -13,16 +13,16 @@ endif
 WARN    := -Wall -Wextra -Wshadow -Wcast-qual -Wstrict-prototypes -Wmissing-prototypes -Werror
 CFLAGS  := -std=gnu11 -O2 -g $(WARN) $(SANFLAGS) -Isrc -D_GNU_SOURCE -MMD -MP
 LDFLAGS := $(SANFLAGS) -pthread
-LIBS    :=
+LIBS    := -ljson-c
 
 # Every .c under src/ except the programs' main files goes into libdomus.a.
-MAINS   := src/cli/main.c
+MAINS   := src/cli/main.c src/manager/domusd_main.c
 LIBSRC  := $(filter-out $(MAINS),$(shell find src -name '*.c' | sort))
 LIBOBJ  := $(LIBSRC:%.c=$(B)/%.o)
 UNITSRC := $(sort $(wildcard tests/unit/test_*.c))
 UNITBIN := $(UNITSRC:tests/unit/%.c=$(B)/tests/%)
 
-all: $(B)/domus guests
+all: $(B)/domus $(B)/domusd guests
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -34,6 +34,9 @@ $(B)/libdomus.a: $(LIBOBJ)
 
 $(B)/domus: $(B)/src/cli/main.o $(B)/libdomus.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/domusd: $(B)/src/manager/domusd_main.o $(B)/libdomus.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lmicrohttpd
 
 $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libdomus.a
 	@mkdir -p $(dir $@)

@@ -14,5 +14,7 @@
 
 int cmd_run(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+/* The monitor of one domain under domusd (hidden; also runs as argv[0] "domus-vmm"). */
+int cmd_vmm(int argc, char **argv);
 
 #endif

@@ -25,6 +25,12 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* domusd starts monitors as argv[0] "domus-vmm", so that ps shows what they are. */
+	const char *base = argc > 0 ? strrchr(argv[0], '/') : NULL;
+	if (argc > 0 && !strcmp(base ? base + 1 : argv[0], "domus-vmm"))
+		return cmd_vmm(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "vmm"))
+		return cmd_vmm(argc - 1, argv + 1);
 	if (argc < 2) {
 		usage(stderr);
 		return DOMUS_EXIT_USAGE;
