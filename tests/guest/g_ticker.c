@@ -2,7 +2,8 @@
  * g_ticker.c - a guest that lives until told otherwise, for domusd's tests and benchmarks.
  * Prints "READY ticker", then "tick N" every ms milliseconds (PIT IRQ 0 at 100 Hz), and
  * powers off when the ACPI power button is pressed.
- * cmdline: ms=N tick interval (default 100; 0 = silent), busy=1 wait at CPL3 in a busy loop
+ * cmdline: ms=N tick interval (default 100; 0 = silent), button=0 ignore the power button (a
+ * guest that does not shut down when asked), busy=1 wait at CPL3 in a busy loop
  * instead of hlt (a guest that uses its CPU), after=N then=poweroff|reboot|crash: after N
  * ticks power off, reset (0xCF9) or triple-fault.
  */
@@ -78,7 +79,8 @@ void guest_main(void)
 	rt_set_handler(VEC_PIC_BASE + sci_irq, sci);
 	rt_set_handler(VEC_PIC_BASE + 0, pit_irq);
 	outw(evt_port, PM1_PWRBTN);
-	outw(evt_port + 2, PM1_PWRBTN);
+	if (rt_cmdline_u64("button", 1))
+		outw(evt_port + 2, PM1_PWRBTN);
 	outb(0x43, 0x34); /* PIT channel 0, lo/hi, mode 2 */
 	outb(0x40, PIT_DIVISOR & 0xff);
 	outb(0x40, PIT_DIVISOR >> 8);
