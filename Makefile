@@ -50,7 +50,7 @@ unit: $(UNITBIN)
 check: all
 	@echo "== host virtualization as Domus sees it"; $(B)/domus info || true
 	$(MAKE) unit
-	$(MAKE) SAN=1 build-san/domus unit
+	$(MAKE) SAN=1 build-san/domus build-san/domusd unit
 	$(MAKE) fuzz FUZZ_SECONDS=20
 	DOMUS_SAN=1 tools/run-functional.sh $(PYTEST_ARGS)
 

@@ -69,17 +69,18 @@ char *read_small_file(const char *path, size_t max, size_t *len)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
-	size_t cap = 4096, got = 0;
+	/* One byte beyond max tells a file of exactly max bytes from a larger one. */
+	size_t cap = max + 1 < 4096 ? max + 1 : 4096, got = 0;
 	char *buf = malloc(cap + 1);
 	while (buf) {
 		if (got == cap) {
-			if (cap >= max) {
+			if (cap > max) {
 				free(buf);
 				buf = NULL;
 				errno = EFBIG;
 				break;
 			}
-			cap = cap * 2 > max ? max : cap * 2;
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
 			char *nb = realloc(buf, cap + 1);
 			if (!nb) {
 				free(buf);

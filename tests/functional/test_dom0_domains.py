@@ -193,8 +193,9 @@ def test_dom0_bad_configs_name_file_and_line(dom0):
         f.write('name = "bad"\nkernel = "/x"\nmemory = "lots"\n')
     r = dom0.domus("create", p)
     assert r.rc == 1 and "bad.cfg:3" in r.err and "memory" in r.err, r
-    r = dom0.domus("create", dom0.cfg("ok2", extra="ms=0"), "vcpus=many")
-    assert r.rc == 1 and "vcpus" in r.err, r
+    r = dom0.domus("create", dom0.cfg("ok2", extra="ms=0"), 'vcpus="many"')
+    assert r.rc == 1 and "command line:1" in r.err and "vcpus" in r.err, r
+    assert dom0.dom("ok2") is None
     r = dom0.domus("create", dom0.cfg("nokernel", guest="no-such-guest"))
     assert r.rc == 1 and "no-such-guest" in r.err, r
     assert dom0.dom("nokernel") is None
