@@ -30,6 +30,10 @@ READY = "READY ticker"
 TIMEOUT = 300
 
 
+def note(msg):
+    print("density: " + msg, file=sys.stderr, flush=True)
+
+
 def mem_available_kib():
     with open("/proc/meminfo") as f:
         for line in f:
@@ -50,22 +54,28 @@ def pss_kib(pid):
 
 
 def settle():
-    """Let the page cache and freed memory settle before a MemAvailable reading."""
-    subprocess.run(["sync"])
+    """Let freed memory settle before a MemAvailable reading."""
     time.sleep(1)
 
 
 def launch_all(cmds, env=None):
-    """Start every command at once; return (seconds until all returned, failures)."""
+    """Start every command at once; return (seconds until all returned, start time, failures).
+    Output goes to files, not pipes: a daemon that keeps a pipe open would look unfinished."""
+    outs = [tempfile.TemporaryFile() for _ in cmds]
     t0 = time.monotonic()
-    procs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                              text=True) for c in cmds]
+    procs = [subprocess.Popen(c, stdout=o, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                              env=env) for c, o in zip(cmds, outs)]
     fails = []
-    for c, p in zip(cmds, procs):
-        out, err = p.communicate(timeout=TIMEOUT)
+    for c, p, o in zip(cmds, procs, outs):
+        p.wait(timeout=TIMEOUT)
         if p.returncode != 0:
-            fails.append("%s: rc %d: %s" % (" ".join(c[:3]), p.returncode, (out + err)[-500:]))
-    return time.monotonic() - t0, t0, fails
+            o.seek(0)
+            fails.append("%s: rc %d: %s" % (" ".join(c[:3]), p.returncode,
+                                            o.read().decode(errors="replace")[-500:]))
+    dt = time.monotonic() - t0
+    for o in outs:
+        o.close()
+    return dt, t0, fails
 
 
 def wait_ready(logs, t0):
@@ -82,6 +92,7 @@ def wait_ready(logs, t0):
             raise RuntimeError("%d guests never printed %r (e.g. %s)" % (len(left), READY,
                                                                           sorted(left)[0]))
         time.sleep(0.02)
+    note("all %d ready after %.2f s" % (len(logs), time.monotonic() - t0))
     return time.monotonic() - t0
 
 
@@ -105,7 +116,9 @@ def bench_domus(n, mem):
             time.sleep(0.1)
         settle()
         before = mem_available_kib()
+        note("domus: creating %d domains" % n)
         dt, t0, fails = launch_all([[os.path.join(BUILD, "domus"), "create", c] for c in cfgs], env)
+        note("domus: created in %.2f s, %d failed" % (dt, len(fails)))
         if fails:
             raise RuntimeError("domus create failed: " + fails[0])
         ready = wait_ready([os.path.join(state, "lib", "logs", "d%d.console.log" % i)
@@ -143,7 +156,9 @@ def bench_qemu(n, mem):
     try:
         settle()
         before = mem_available_kib()
+        note("qemu: starting %d VMs" % n)
         dt, t0, fails = launch_all(cmds)
+        note("qemu: started in %.2f s, %d failed" % (dt, len(fails)))
         for pf in pidfiles:
             try:
                 pids.append(int(open(pf).read()))
