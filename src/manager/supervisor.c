@@ -387,8 +387,17 @@ int domusd_supervise(struct domusd *d, int sig_fd)
 	domusd_reattach(d);
 	start_pending(d);
 	for (;;) {
-		struct pollfd p[2 + 256];
-		struct domain *who[2 + 256];
+		size_t cap = 2;
+		for (struct domain *dom = d->domains; dom; dom = dom->next)
+			cap++;
+		struct pollfd *p = calloc(cap, sizeof(*p));
+		struct domain **who = calloc(cap, sizeof(*who));
+		if (!p || !who) {
+			free(p);
+			free(who);
+			pthread_mutex_unlock(&d->lock);
+			return -ENOMEM;
+		}
 		size_t n = 0;
 		p[n++] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
 		p[n++] = (struct pollfd){ .fd = d->wake_fd, .events = POLLIN };
@@ -397,30 +406,32 @@ int domusd_supervise(struct domusd *d, int sig_fd)
 			if (dom->state != DOM_RUNNING && dom->state != DOM_DYING)
 				continue;
 			if (dom->pidfd < 0) {
-				/* No pidfd (the monitor died at once, or too many domains to
-				 * poll): poll its pid instead. */
+				/* No pidfd (the monitor died at once): poll its pid instead. */
 				if (dom->pid <= 0 || kill(dom->pid, 0) < 0 ||
 				    !is_our_monitor(dom->pid, dom->token))
 					lost = 1;
 				continue;
 			}
-			if (n < sizeof(p) / sizeof(p[0])) {
-				who[n] = dom;
-				p[n++] = (struct pollfd){ .fd = dom->pidfd, .events = POLLIN };
-			}
+			who[n] = dom;
+			p[n++] = (struct pollfd){ .fd = dom->pidfd, .events = POLLIN };
 		}
 		pthread_mutex_unlock(&d->lock);
 		int r = lost ? 0 : poll(p, n, 1000);
 		pthread_mutex_lock(&d->lock);
 		if (r < 0 && errno != EINTR) {
+			int e = errno;
+			free(p);
+			free(who);
 			pthread_mutex_unlock(&d->lock);
-			return -errno;
+			return -e;
 		}
 		if (p[0].revents) {
 			struct signalfd_siginfo si;
 			if (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
 				log_info("stopping on signal %d (%s); the domains keep running",
 					 (int)si.ssi_signo, strsignal((int)si.ssi_signo));
+				free(p);
+				free(who);
 				pthread_mutex_unlock(&d->lock);
 				return 0;
 			}
@@ -450,6 +461,8 @@ int domusd_supervise(struct domusd *d, int sig_fd)
 					dom_ended(d, dom);
 			}
 		}
+		free(p);
+		free(who);
 		start_pending(d);
 	}
 }
