@@ -63,7 +63,7 @@ FUZZFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -D_GNU_
 
 build/fuzz/%: tests/fuzz/%.c $(LIBSRC)
 	@mkdir -p $(dir $@)
-	clang $(FUZZFLAGS) $< $(LIBSRC) -o $@ -pthread $(LIBS)
+	clang $(FUZZFLAGS) $< $(LIBSRC) -o $@ -pthread $(LIBS) -lmicrohttpd
 
 fuzz: $(FUZZBIN)
 	@set -e; for f in $(FUZZBIN); do \
