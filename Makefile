@@ -13,16 +13,16 @@ endif
 WARN    := -Wall -Wextra -Wshadow -Wcast-qual -Wstrict-prototypes -Wmissing-prototypes -Werror
 CFLAGS  := -std=gnu11 -O2 -g $(WARN) $(SANFLAGS) -Isrc -D_GNU_SOURCE -MMD -MP
 LDFLAGS := $(SANFLAGS) -pthread
-LIBS    := -lz
+LIBS    := -ljson-c -lz
 
 # Every .c under src/ except the programs' main files goes into libdomus.a.
-MAINS   := src/cli/main.c
+MAINS   := src/cli/main.c src/manager/domusd_main.c
 LIBSRC  := $(filter-out $(MAINS),$(shell find src -name '*.c' | sort))
 LIBOBJ  := $(LIBSRC:%.c=$(B)/%.o)
 UNITSRC := $(sort $(wildcard tests/unit/test_*.c))
 UNITBIN := $(UNITSRC:tests/unit/%.c=$(B)/tests/%)
 
-all: $(B)/domus guests
+all: $(B)/domus $(B)/domusd guests
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -34,6 +34,9 @@ $(B)/libdomus.a: $(LIBOBJ)
 
 $(B)/domus: $(B)/src/cli/main.o $(B)/libdomus.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/domusd: $(B)/src/manager/domusd_main.o $(B)/libdomus.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lmicrohttpd
 
 $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libdomus.a
 	@mkdir -p $(dir $@)
@@ -47,13 +50,33 @@ unit: $(UNITBIN)
 check: all
 	@echo "== host virtualization as Domus sees it"; $(B)/domus info || true
 	$(MAKE) unit
-	$(MAKE) SAN=1 build-san/domus unit
+	$(MAKE) SAN=1 build-san/domus build-san/domusd unit
+	$(MAKE) fuzz FUZZ_SECONDS=20
 	DOMUS_SAN=1 tools/run-functional.sh $(PYTEST_ARGS)
+
+# libFuzzer targets: tests/fuzz/fuzz_NAME.c, each linked with the library sources it names in
+# its first line "FUZZ-SOURCES: dir/*.c ..." (default: all of src/ but the programs' mains).
+FUZZSRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZBIN := $(FUZZSRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_SECONDS ?= 30
+FUZZFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -D_GNU_SOURCE
+
+build/fuzz/%: tests/fuzz/%.c $(LIBSRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZFLAGS) $< $(LIBSRC) -o $@ -pthread $(LIBS) -lmicrohttpd
+
+fuzz: $(FUZZBIN)
+	@set -e; for f in $(FUZZBIN); do \
+		mkdir -p build/fuzz/corpus-$$(basename $$f); \
+		echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+			build/fuzz/corpus-$$(basename $$f) 2>&1 | tail -2; \
+	done
 
 include tests/guest/guest.mk
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all unit clean guests check
+.PHONY: all unit clean guests check fuzz
 -include $(LIBOBJ:.o=.d)

@@ -105,6 +105,9 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct c
 	irq_init(&m->irq_sci, vm, IRQ_SCI);
 	uart16550_init(&m->com1, &m->irq_com1, console_write, con);
 	rtc_mc146818_init(&m->rtc, &m->irq_rtc, NULL);
+	m->persist = cfg->persist;
+	if (m->persist && m->persist->valid)
+		rtc_mc146818_restore(&m->rtc, m->persist->cmos, m->persist->rtc_offset_s);
 	i8042_init(&m->kbc, &m->irq_kbd, pc_reset, m);
 	acpi_pm_init(&m->pm, &m->irq_sci, pc_sleep, m, 1);
 	m->cf9 = (struct reset_cf9){ .reset = pc_reset, .ctx = m };
@@ -191,6 +194,10 @@ void machine_destroy(struct machine *m)
 	if (m->fv)
 		machine_fv_destroy(m);
 	if (m->devices_up) {
+		if (m->persist) {
+			rtc_mc146818_save(&m->rtc, m->persist->cmos, &m->persist->rtc_offset_s);
+			m->persist->valid = 1;
+		}
 		uart16550_destroy(&m->com1);
 		rtc_mc146818_destroy(&m->rtc);
 		i8042_destroy(&m->kbc);

@@ -18,6 +18,13 @@
 #include "vmm/irq.h"
 #include "vmm/vm.h"
 
+/* What survives a reset, as on a PC: the battery-backed CMOS RAM and the clock's setting. */
+struct pc_persist {
+	int valid;
+	uint8_t cmos[128];
+	int64_t rtc_offset_s;
+};
+
 struct machine_config {
 	uint64_t mem_bytes;
 	unsigned vcpus;
@@ -27,6 +34,7 @@ struct machine_config {
 	size_t initrd_len;
 	const char *cmdline; /* final: host flags already added */
 	int triple_fault_reset;
+	struct pc_persist *persist; /* restored at create, saved at destroy; may be NULL */
 	/* FV guests: firmware instead of a kernel (machine_fv.c) */
 	const char *firmware; /* BIOS image; NULL for direct kernel boot */
 	const struct machine_disk *disks;
@@ -46,6 +54,7 @@ struct machine_disk {
 struct machine {
 	struct vm vm;
 	struct console *con;
+	struct pc_persist *persist;
 	struct irq_line irq_kbd, irq_com1, irq_rtc, irq_sci;
 	struct uart16550 com1;
 	struct rtc_mc146818 rtc;

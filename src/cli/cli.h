@@ -14,5 +14,20 @@
 
 int cmd_run(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+/* xl's verbs, as clients of domusd (domains.c, console_attach.c, top.c). */
+int cmd_create(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_console(int argc, char **argv);
+int cmd_shutdown(int argc, char **argv);
+int cmd_reboot(int argc, char **argv);
+int cmd_destroy(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_unpause(int argc, char **argv);
+int cmd_uptime(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+/* domusd's part of `domus info`: whether it runs, its domains and memory. */
+void info_domusd(void);
+/* The monitor of one domain under domusd (hidden; also runs as argv[0] "domus-vmm"). */
+int cmd_vmm(int argc, char **argv);
 
 #endif

@@ -31,5 +31,6 @@ int cmd_info(int argc, char **argv)
 	       : h.mode == HOST_NONE ? "cannot run"
 				     : "hardware speed");
 	printf("notes               : %s\n", host_mode_advice(h.mode));
+	info_domusd();
 	return h.kvm_usable ? 0 : DOMUS_EXIT_ERROR;
 }

@@ -13,6 +13,16 @@ struct subcommand {
 static const struct subcommand commands[] = {
 	{ "run", cmd_run, "run one domain in the foreground (no daemon)" },
 	{ "info", cmd_info, "show the host's virtualization mode and what it means" },
+	{ "create", cmd_create, "create a domain from an xl.cfg file (through domusd)" },
+	{ "list", cmd_list, "list domains: Name ID Mem VCPUs State Time(s); -l: JSON" },
+	{ "console", cmd_console, "attach to a domain's console (Ctrl-] detaches)" },
+	{ "shutdown", cmd_shutdown, "ask a domain to power off (ACPI power button); -w waits" },
+	{ "reboot", cmd_reboot, "reset a domain; on_reboot applies" },
+	{ "destroy", cmd_destroy, "end a domain at once" },
+	{ "pause", cmd_pause, "stop a domain's vCPUs" },
+	{ "unpause", cmd_unpause, "let a paused domain run again" },
+	{ "uptime", cmd_uptime, "how long each domain has been up" },
+	{ "top", cmd_top, "CPU and memory per domain, refreshing" },
 };
 
 static void usage(FILE *f)
@@ -25,6 +35,12 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* domusd starts monitors as argv[0] "domus-vmm", so that ps shows what they are. */
+	const char *base = argc > 0 ? strrchr(argv[0], '/') : NULL;
+	if (argc > 0 && !strcmp(base ? base + 1 : argv[0], "domus-vmm"))
+		return cmd_vmm(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "vmm"))
+		return cmd_vmm(argc - 1, argv + 1);
 	if (argc < 2) {
 		usage(stderr);
 		return DOMUS_EXIT_USAGE;

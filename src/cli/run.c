@@ -444,6 +444,7 @@ prepared:;
 		close(sfd);
 		goto out;
 	}
+	struct pc_persist persist = { 0 };
 	struct machine_config mc = {
 		.mem_bytes = o.memory_mib << 20,
 		.vcpus = (unsigned)o.vcpus,
@@ -453,6 +454,7 @@ prepared:;
 		.initrd_len = initrd_len,
 		.cmdline = cmdline,
 		.triple_fault_reset = o.triple_fault_reset,
+		.persist = &persist,
 		.firmware = o.fv ? (o.firmware ? o.firmware : FIRMWARE_DEFAULT) : NULL,
 		.disks = o.disks,
 		.ndisks = o.ndisks,

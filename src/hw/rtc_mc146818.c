@@ -148,6 +148,26 @@ void rtc_mc146818_set_cmos(struct rtc_mc146818 *r, uint8_t index, uint8_t val)
 	pthread_mutex_unlock(&r->lock);
 }
 
+void rtc_mc146818_save(struct rtc_mc146818 *r, uint8_t cmos[128], int64_t *offset_s)
+{
+	pthread_mutex_lock(&r->lock);
+	memcpy(cmos, r->cmos, 128);
+	*offset_s = r->offset_s;
+	pthread_mutex_unlock(&r->lock);
+}
+
+void rtc_mc146818_restore(struct rtc_mc146818 *r, const uint8_t cmos[128], int64_t offset_s)
+{
+	pthread_mutex_lock(&r->lock);
+	/* Status C (pending flags) and D (valid RAM) start fresh, as after a power-on reset. */
+	for (unsigned i = 0; i < 128; i++)
+		if (i != RTC_REG_C && i != RTC_REG_D)
+			r->cmos[i] = cmos[i];
+	r->cmos[RTC_REG_B] &= (uint8_t)~REG_B_SET;
+	r->offset_s = offset_s;
+	pthread_mutex_unlock(&r->lock);
+}
+
 static uint8_t rtc_reg_c(struct rtc_mc146818 *r, int64_t now)
 {
 	uint8_t c = 0;

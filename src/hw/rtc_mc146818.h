@@ -29,6 +29,9 @@ void rtc_mc146818_destroy(struct rtc_mc146818 *r);
 /* Set a CMOS byte (e.g. memory sizes for firmware) before the guest runs. */
 void rtc_mc146818_set_cmos(struct rtc_mc146818 *r, uint8_t index, uint8_t val);
 int64_t rtc_host_now_ns(void);
+/* CMOS RAM and the guest's clock offset, kept across a machine reset like a PC's battery. */
+void rtc_mc146818_save(struct rtc_mc146818 *r, uint8_t cmos[128], int64_t *offset_s);
+void rtc_mc146818_restore(struct rtc_mc146818 *r, const uint8_t cmos[128], int64_t offset_s);
 
 /* Calendar helpers (proleptic Gregorian, UTC), exposed for tests. */
 int64_t rtc_days_from_civil(int64_t y, unsigned m, unsigned d);

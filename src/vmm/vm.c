@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmm/cpuid.h"
@@ -86,23 +87,25 @@ int vm_isa_irqs_via_pic(const struct vm *vm)
  * and IOAPIC) stays. */
 static int route_isa_to_pic(struct vm *vm)
 {
-	struct {
-		struct kvm_irq_routing r;
-		struct kvm_irq_routing_entry e[16];
-	} t;
-	memset(&t, 0, sizeof(t));
+	struct kvm_irq_routing *r =
+		calloc(1, sizeof(*r) + 16 * sizeof(struct kvm_irq_routing_entry));
+	if (!r)
+		return -1;
 	unsigned n = 0;
 	for (unsigned gsi = 0; gsi < 16; gsi++) {
 		if (gsi == 2)
 			continue; /* the cascade */
-		t.e[n].gsi = gsi;
-		t.e[n].type = KVM_IRQ_ROUTING_IRQCHIP;
-		t.e[n].u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
-		t.e[n].u.irqchip.pin = gsi % 8;
+		r->entries[n].gsi = gsi;
+		r->entries[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		r->entries[n].u.irqchip.irqchip =
+			gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
+		r->entries[n].u.irqchip.pin = gsi % 8;
 		n++;
 	}
-	t.r.nr = n;
-	return ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, &t.r);
+	r->nr = n;
+	int ret = ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r);
+	free(r);
+	return ret;
 }
 
 static uint64_t host_mem_total(void)
@@ -663,6 +666,21 @@ static void kick_handler(int sig)
 	(void)sig;
 }
 
+/* The top of a vCPU's loop: park while a pause is requested; returns the stop state. */
+static enum vm_stop vcpu_gate(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	while (vm->pause_req && vm->stop == VM_RUNNING) {
+		vm->parked++;
+		pthread_cond_broadcast(&vm->cond);
+		pthread_cond_wait(&vm->cond, &vm->lock);
+		vm->parked--;
+	}
+	enum vm_stop s = vm->stop;
+	pthread_mutex_unlock(&vm->lock);
+	return s;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *c = arg;
@@ -675,7 +693,7 @@ static void *vcpu_thread(void *arg)
 	snprintf(name, sizeof(name), "vcpu%u", c->id);
 	pthread_setname_np(pthread_self(), name);
 
-	while (vm_stopped(vm) == VM_RUNNING) {
+	while (vcpu_gate(vm) == VM_RUNNING) {
 		int r = ioctl(c->fd, KVM_RUN, 0);
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
@@ -811,6 +829,53 @@ enum vm_stop vm_wait(struct vm *vm)
 		}
 	}
 	return vm->stop;
+}
+
+static void kick_all(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *c = &vm->vcpus[i];
+		if (!c->started)
+			continue;
+		c->run->immediate_exit = 1;
+		if (!pthread_equal(c->thread, pthread_self()))
+			pthread_kill(c->thread, KICK_SIGNAL);
+	}
+}
+
+void vm_pause(struct vm *vm)
+{
+	unsigned running = 0;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		running += vm->vcpus[i].started ? 1 : 0;
+	pthread_mutex_lock(&vm->lock);
+	vm->pause_req = 1;
+	pthread_mutex_unlock(&vm->lock);
+	atomic_store(&vm->paused, 1);
+	kick_all(vm);
+	pthread_mutex_lock(&vm->lock);
+	while (vm->parked < running && vm->stop == VM_RUNNING)
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	vm->pause_req = 0;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	atomic_store(&vm->paused, 0);
+}
+
+uint64_t vm_vcpu_cpu_ns(struct vm *vm, unsigned i)
+{
+	clockid_t cid;
+	struct timespec ts;
+	if (i >= vm->nr_vcpus || !vm->vcpus[i].started ||
+	    pthread_getcpuclockid(vm->vcpus[i].thread, &cid) || clock_gettime(cid, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 void vm_irq_set(void *opaque, unsigned gsi, int level)

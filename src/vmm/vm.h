@@ -66,6 +66,8 @@ struct vm {
 	char stop_msg[512];
 	int event_fd; /* readable once a stop was requested */
 	atomic_int paused;
+	int pause_req;          /* under lock: vCPUs park at the top of their loop */
+	unsigned parked;        /* under lock: vCPUs parked now */
 };
 
 /* Open /dev/kvm and create the VM with its RAM, irqchip and PIT. 0, or -1 with err set. */
@@ -84,6 +86,13 @@ enum vm_stop vm_stopped(struct vm *vm);
 /* Join the vCPU threads after a stop; returns the reason. */
 enum vm_stop vm_wait(struct vm *vm);
 void vm_destroy(struct vm *vm);
+/* Pause: kick every vCPU out of KVM_RUN and park it on vm->cond; returns once all running
+ * vCPUs are parked (they use no CPU then), or at once if the VM stopped. vm_resume() lets
+ * them run on. Both are for the monitor's control thread, never a vCPU thread. */
+void vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
+/* CPU time consumed by vCPU i's thread so far, in ns (0 if it does not run). */
+uint64_t vm_vcpu_cpu_ns(struct vm *vm, unsigned i);
 /* struct irq_line callback: drive GSI gsi to level through KVM_IRQ_LINE. */
 void vm_irq_set(void *vm, unsigned gsi, int level);
 /* On PVM hosts, legacy ISA interrupts must go through the 8259 PIC (see vm.c). */

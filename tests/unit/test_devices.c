@@ -147,6 +147,16 @@ static void test_rtc(void)
 	/* index bit 7 (NMI mask) does not change the register */
 	rtc_mc146818_ops.write(&r, 0, 1, 0x80 | 0x34);
 	CHECK_EQ(rtc_mc146818_ops.read(&r, 1, 1), 0x5A);
+	/* CMOS RAM and the clock setting survive a reset (a new device restored from the old) */
+	uint8_t saved[128];
+	int64_t off;
+	rtc_mc146818_save(&r, saved, &off);
+	struct rtc_mc146818 r2;
+	rtc_mc146818_init(&r2, NULL, fake_clock);
+	rtc_mc146818_restore(&r2, saved, off);
+	CHECK_EQ(cmos(&r2, 0x34), 0x5A);
+	CHECK_EQ(cmos(&r2, 0x09), 0x30);
+	rtc_mc146818_destroy(&r2);
 	/* calendar round trips over centuries */
 	for (int64_t d = -800000; d < 800000; d += 997) {
 		int64_t y;

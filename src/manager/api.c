@@ -1,0 +1,703 @@
+/* The domusd API: HTTP/1.1 + JSON on a Unix socket (libmicrohttpd, json-c). docs/api.yaml is
+ * the reference; every error is {"error": "why"} with a 4xx/5xx status. */
+#include <errno.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <microhttpd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "config/domcfg.h"
+#include "config/xlcfg.h"
+#include "manager/domusd.h"
+#include "vmm/kvm_host.h"
+#include "vmm/log.h"
+
+#define BODY_MAX (1u << 20)
+#define DESTROY_WAIT_S 15
+#define MAX_OVERRIDES 64
+
+struct request {
+	char *body;
+	size_t len;
+	int too_big;
+};
+
+struct reply {
+	unsigned status;
+	struct json_object *json;
+};
+
+static void set_error(struct reply *r, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_error(struct reply *r, unsigned status, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (r->json)
+		json_object_put(r->json);
+	r->status = status;
+	r->json = json_object_new_object();
+	json_object_object_add(r->json, "error", json_object_new_string(msg));
+}
+
+static uint64_t meminfo_kib(const char *key)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	unsigned long long v = 0;
+	size_t kl = strlen(key);
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, kl) && line[kl] == ':' &&
+		    sscanf(line + kl + 1, "%llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static double self_cpu_s(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
+}
+
+static void add_s(struct json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
+}
+
+/* Domain-0 as xl shows it: the host, with domusd's own CPU time. */
+static struct json_object *dom0_json(struct domusd *d)
+{
+	struct json_object *o = json_object_new_object();
+	add_s(o, "name", "Domain-0");
+	json_object_object_add(o, "domid", json_object_new_int(0));
+	add_s(o, "state", "running");
+	add_s(o, "flags", "r-----");
+	json_object_object_add(o, "memory_mib",
+			       json_object_new_int64((int64_t)(meminfo_kib("MemTotal") / 1024)));
+	json_object_object_add(o, "vcpus", json_object_new_int((int)sysconf(_SC_NPROCESSORS_ONLN)));
+	json_object_object_add(o, "cpu_time_s", json_object_new_double(self_cpu_s()));
+	json_object_object_add(o, "uptime_s",
+			       json_object_new_int64((int64_t)(time(NULL) - d->started)));
+	json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
+	return o;
+}
+
+/* What the registry knows (lock held); add_live() adds the monitor's view afterwards. */
+static struct json_object *dom_json(struct domusd *d, struct domain *dom)
+{
+	char path[PATH_MAX];
+	struct json_object *o = json_object_new_object();
+	add_s(o, "name", dom->name);
+	json_object_object_add(o, "domid", json_object_new_int((int)dom->domid));
+	add_s(o, "state", dom_state_name(dom->state));
+	add_s(o, "flags", dom->state == DOM_SHUTDOWN  ? "---s--"
+			  : dom->state == DOM_CRASHED ? "----c-"
+			  : dom->state == DOM_DYING   ? "-----d"
+						      : "------");
+	json_object_object_add(o, "memory_mib", json_object_new_int64((int64_t)dom->l.memory_mib));
+	json_object_object_add(o, "maxmem_mib", json_object_new_int64((int64_t)dom->l.maxmem_mib));
+	json_object_object_add(o, "vcpus", json_object_new_int((int)dom->l.vcpus));
+	json_object_object_add(o, "cpu_time_s", json_object_new_double(0));
+	json_object_object_add(o, "uptime_s",
+			       json_object_new_int64((int64_t)(time(NULL) - dom->created)));
+	json_object_object_add(o, "created", json_object_new_int64((int64_t)dom->created));
+	json_object_object_add(o, "pid", dom->pid ? json_object_new_int(dom->pid) : NULL);
+	json_object_object_add(o, "restarts", json_object_new_int((int)dom->restarts));
+	json_object_object_add(o, "paused", json_object_new_boolean(dom->paused));
+	json_object_object_add(o, "shutdown_requested",
+			       json_object_new_boolean(dom->shutdown_requested));
+	add_s(o, "kernel", dom->l.kernel);
+	add_s(o, "ramdisk", dom->l.ramdisk);
+	add_s(o, "cmdline", dom->l.cmdline);
+	add_s(o, "config", dom->l.source);
+	add_s(o, "on_poweroff", domcfg_action_name(dom->l.on_poweroff));
+	add_s(o, "on_reboot", domcfg_action_name(dom->l.on_reboot));
+	add_s(o, "on_crash", domcfg_action_name(dom->l.on_crash));
+	dom_dir(d, dom->domid, DOMAIN_CONSOLE_SOCK, path, sizeof(path));
+	add_s(o, "console_socket", path);
+	dom_log(d, dom->name, "console", path, sizeof(path));
+	add_s(o, "console_log", path);
+	dom_log(d, dom->name, "vmm", path, sizeof(path));
+	add_s(o, "vmm_log", path);
+	if (dom->exit_reason[0]) {
+		struct json_object *e = json_object_new_object();
+		add_s(e, "reason", dom->exit_reason);
+		add_s(e, "message", dom->exit_msg);
+		json_object_object_add(o, "exit", e);
+	}
+	return o;
+}
+
+static int64_t get_i64(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
+}
+
+/* The monitor's live view: CPU time, paused, running now, memory (lock NOT held). */
+static void add_live(struct domusd *d, struct json_object *o)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(o, "state", &v) ||
+	    strcmp(json_object_get_string(v), "running"))
+		return;
+	unsigned domid = (unsigned)get_i64(o, "domid");
+	char err[256];
+	struct json_object *s = dom_control(d, domid, "status", err, sizeof(err));
+	if (!s) {
+		add_s(o, "monitor_error", err);
+		return;
+	}
+	int paused = (int)get_i64(s, "paused");
+	json_object_object_get_ex(s, "running_now", &v);
+	int now = v && json_object_get_boolean(v);
+	add_s(o, "state", paused ? "paused" : now ? "running" : "blocked");
+	add_s(o, "flags", paused ? "--p---" : now ? "r-----" : "-b----");
+	json_object_object_add(o, "paused", json_object_new_boolean(paused));
+	json_object_object_add(o, "cpu_time_s",
+			       json_object_new_double((double)get_i64(s, "cpu_ns") / 1e9));
+	if (json_object_object_get_ex(s, "vcpu_ns", &v)) {
+		struct json_object *arr = json_object_new_array();
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			json_object_array_add(
+				arr, json_object_new_double(
+					     (double)json_object_get_int64(json_object_array_get_idx(v, i)) /
+					     1e9));
+		json_object_object_add(o, "vcpu_time_s", arr);
+	}
+	json_object_object_add(o, "monitor_cpu_time_s",
+			       json_object_new_double((double)get_i64(s, "process_cpu_ns") / 1e9));
+	json_object_object_add(o, "rss_kib", json_object_new_int64(get_i64(s, "rss_kib")));
+	json_object_object_add(o, "console_bytes",
+			       json_object_new_int64(get_i64(s, "console_bytes")));
+	json_object_put(s);
+}
+
+static void list_domains(struct domusd *d, struct reply *r)
+{
+	struct json_object *arr = json_object_new_array();
+	json_object_array_add(arr, dom0_json(d));
+	pthread_mutex_lock(&d->lock);
+	for (struct domain *dom = d->domains; dom; dom = dom->next)
+		json_object_array_add(arr, dom_json(d, dom));
+	pthread_mutex_unlock(&d->lock);
+	for (size_t i = 1; i < json_object_array_length(arr); i++)
+		add_live(d, json_object_array_get_idx(arr, i));
+	r->status = MHD_HTTP_OK;
+	r->json = arr;
+}
+
+static void host_info(struct domusd *d, struct reply *r)
+{
+	struct host_info h;
+	host_detect(&h);
+	struct json_object *o = json_object_new_object();
+	char host[256] = "";
+	gethostname(host, sizeof(host) - 1);
+	add_s(o, "host", host);
+	add_s(o, "host_virtualization", host_mode_name(h.mode));
+	json_object_object_add(o, "kvm_usable", json_object_new_boolean(h.kvm_usable));
+	if (!h.kvm_usable)
+		add_s(o, "kvm_problem", h.why);
+	json_object_object_add(o, "nr_cpus", json_object_new_int((int)sysconf(_SC_NPROCESSORS_ONLN)));
+	json_object_object_add(o, "total_memory_mib",
+			       json_object_new_int64((int64_t)(meminfo_kib("MemTotal") / 1024)));
+	json_object_object_add(o, "free_memory_mib",
+			       json_object_new_int64((int64_t)(meminfo_kib("MemAvailable") / 1024)));
+	json_object_object_add(o, "domusd_pid", json_object_new_int((int)getpid()));
+	json_object_object_add(o, "domusd_uptime_s",
+			       json_object_new_int64((int64_t)(time(NULL) - d->started)));
+	add_s(o, "lib_dir", d->paths.lib);
+	add_s(o, "run_dir", d->paths.run);
+	int n = 0, running = 0;
+	uint64_t mem = 0;
+	pthread_mutex_lock(&d->lock);
+	for (struct domain *dom = d->domains; dom; dom = dom->next) {
+		n++;
+		if (dom->state == DOM_RUNNING) {
+			running++;
+			mem += dom->l.memory_mib;
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+	json_object_object_add(o, "nr_domains", json_object_new_int(n));
+	json_object_object_add(o, "nr_running", json_object_new_int(running));
+	json_object_object_add(o, "domains_memory_mib", json_object_new_int64((int64_t)mem));
+	r->status = MHD_HTTP_OK;
+	r->json = o;
+}
+
+static const char *jstr(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : NULL;
+}
+
+/* A path from the config, relative to the client's working directory. */
+static char *abs_path(const char *cwd, const char *p)
+{
+	if (!p)
+		return NULL;
+	char *out = NULL;
+	if (p[0] == '/' || !cwd)
+		return strdup(p);
+	if (asprintf(&out, "%s/%s", cwd, p) < 0)
+		return NULL;
+	return out;
+}
+
+/* Parse and check the config; fills l and name (dc freed). 0, or -1 with r set. */
+static int build_launch(struct json_object *body, struct dom_launch *l, char *name, size_t nlen,
+			struct reply *r)
+{
+	const char *text = jstr(body, "config"), *source = jstr(body, "source"),
+		   *cwd = jstr(body, "cwd");
+	struct json_object *ov = NULL;
+	char err[1024];
+	if (!text) {
+		set_error(r, MHD_HTTP_BAD_REQUEST, "the request has no \"config\" (xl.cfg text)");
+		return -1;
+	}
+	if (!source)
+		source = "config";
+	struct xlcfg *cfg = xlcfg_new();
+	if (!cfg) {
+		set_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		return -1;
+	}
+	int rc = xlcfg_parse(cfg, source, text, strlen(text), err, sizeof(err));
+	if (rc == 0 && json_object_object_get_ex(body, "overrides", &ov)) {
+		size_t n = json_object_array_length(ov);
+		for (size_t i = 0; rc == 0 && i < n && i < MAX_OVERRIDES; i++) {
+			const char *o = json_object_get_string(json_object_array_get_idx(ov, i));
+			rc = xlcfg_parse_override(cfg, o ? o : "", err, sizeof(err));
+		}
+	}
+	struct domain_config dc;
+	memset(&dc, 0, sizeof(dc));
+	if (rc == 0)
+		rc = domcfg_build(cfg, &dc, err, sizeof(err));
+	xlcfg_free(cfg);
+	if (rc < 0) {
+		set_error(r, MHD_HTTP_BAD_REQUEST, "%s", err);
+		return -1;
+	}
+	rc = -1;
+	if (dc.type == DOMCFG_TYPE_HVM)
+		set_error(r, MHD_HTTP_BAD_REQUEST,
+			  "%s: type \"hvm\" needs firmware boot, which domusd does not offer yet; "
+			  "use type \"pv\" or \"pvh\" with a kernel", source);
+	else if (dc.ndisks || dc.nnics)
+		set_error(r, MHD_HTTP_BAD_REQUEST,
+			  "%s: disk and vif devices are not available in this version of Domus",
+			  source);
+	else if (!dc.kernel)
+		set_error(r, MHD_HTTP_BAD_REQUEST, "%s: no kernel= given", source);
+	else
+		rc = 0;
+	if (rc == 0) {
+		*l = (struct dom_launch){
+			.memory_mib = dc.memory_mib,
+			.maxmem_mib = dc.maxmem_mib,
+			.vcpus = dc.vcpus,
+			.kernel = abs_path(cwd, dc.kernel),
+			.ramdisk = abs_path(cwd, dc.ramdisk),
+			.cmdline = dc.cmdline ? strdup(dc.cmdline) : NULL,
+			.source = abs_path(cwd, source),
+			.on_poweroff = dc.on_poweroff,
+			.on_reboot = dc.on_reboot,
+			.on_crash = dc.on_crash,
+		};
+		snprintf(name, nlen, "%s", dc.name);
+		if (!l->kernel || (dc.ramdisk && !l->ramdisk) || (dc.cmdline && !l->cmdline)) {
+			launch_free(l);
+			set_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+			rc = -1;
+		}
+	}
+	domcfg_free(&dc);
+	return rc;
+}
+
+static void create_domain(struct domusd *d, struct json_object *body, struct reply *r)
+{
+	struct dom_launch l;
+	char name[DOMCFG_NAME_MAX + 1], err[1024];
+	if (build_launch(body, &l, name, sizeof(name), r) < 0)
+		return;
+	if (!strcmp(name, "Domain-0")) {
+		launch_free(&l);
+		set_error(r, MHD_HTTP_BAD_REQUEST, "the name Domain-0 belongs to the host");
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	struct domain *dom = dom_reserve(d, name, &l);
+	if (!dom) {
+		int e = errno;
+		struct domain *o = dom_find(d, name);
+		if (e == EEXIST && o)
+			set_error(r, MHD_HTTP_CONFLICT,
+				  "a domain named %s exists already (ID %u); names are unique", name,
+				  o->domid);
+		else
+			set_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "cannot add domain %s: %s", name,
+				  strerror(e));
+		pthread_mutex_unlock(&d->lock);
+		launch_free(&l);
+		return;
+	}
+	unsigned domid = dom->domid;
+	pthread_mutex_unlock(&d->lock);
+	launch_free(&l);
+	if (dom_start(d, dom, err, sizeof(err)) < 0) {
+		set_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "domain %s: %s", name, err);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	dom = dom_find_id(d, domid);
+	r->json = dom ? dom_json(d, dom) : NULL;
+	pthread_mutex_unlock(&d->lock);
+	if (!r->json) {
+		set_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "domain %s ended at once (see %s)",
+			  name, "its vmm log");
+		return;
+	}
+	r->status = MHD_HTTP_CREATED;
+}
+
+/* Look up ref; on failure r is set. Lock held. */
+static struct domain *find_or_404(struct domusd *d, const char *ref, struct reply *r)
+{
+	struct domain *dom = dom_find(d, ref);
+	if (!dom)
+		set_error(r, MHD_HTTP_NOT_FOUND, "no domain '%s'", ref);
+	return dom;
+}
+
+static void get_domain(struct domusd *d, const char *ref, struct reply *r)
+{
+	if (!strcmp(ref, "0") || !strcmp(ref, "Domain-0")) {
+		r->status = MHD_HTTP_OK;
+		r->json = dom0_json(d);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	struct domain *dom = find_or_404(d, ref, r);
+	if (dom)
+		r->json = dom_json(d, dom);
+	pthread_mutex_unlock(&d->lock);
+	if (dom) {
+		add_live(d, r->json);
+		r->status = MHD_HTTP_OK;
+	}
+}
+
+static void destroy_domain(struct domusd *d, const char *ref, struct reply *r)
+{
+	char err[512];
+	pthread_mutex_lock(&d->lock);
+	struct domain *dom = find_or_404(d, ref, r);
+	if (!dom) {
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
+	unsigned domid = dom->domid;
+	char name[sizeof(dom->name)];
+	snprintf(name, sizeof(name), "%s", dom->name);
+	if (dom->state == DOM_STARTING) {
+		set_error(r, MHD_HTTP_CONFLICT, "domain %s is being started; try again", name);
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
+	if (dom->state == DOM_SHUTDOWN || dom->state == DOM_CRASHED) {
+		dom_remove(d, dom);
+	} else {
+		dom->destroy_requested = 1;
+		dom->state = DOM_DYING;
+		dom_save(d, dom);
+		int pidfd = dom->pidfd >= 0 ? dup(dom->pidfd) : -1;
+		pthread_mutex_unlock(&d->lock);
+		struct json_object *o = dom_control(d, domid, "destroy", err, sizeof(err));
+		if (o) {
+			json_object_put(o);
+		} else if (pidfd >= 0) {
+			/* The monitor does not answer: cut it off. */
+			log_warn("domain %s: %s; killing its monitor", name, err);
+			if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0)
+				log_err("domain %s: kill: %s", name, strerror(errno));
+		}
+		if (pidfd >= 0)
+			close(pidfd);
+		pthread_mutex_lock(&d->lock);
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += DESTROY_WAIT_S;
+		while ((dom = dom_find_id(d, domid)) && dom->destroy_requested)
+			if (pthread_cond_timedwait(&d->changed, &d->lock, &until) == ETIMEDOUT)
+				break;
+		if (dom && dom->destroy_requested) {
+			set_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "domain %s is still dying after %d s", name, DESTROY_WAIT_S);
+			pthread_mutex_unlock(&d->lock);
+			return;
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+	r->status = MHD_HTTP_OK;
+	r->json = json_object_new_object();
+	add_s(r->json, "destroyed", name);
+	json_object_object_add(r->json, "domid", json_object_new_int((int)domid));
+}
+
+/* pause, unpause, shutdown, reboot: one control command to a running domain. */
+static void domain_action(struct domusd *d, const char *ref, const char *action, struct reply *r)
+{
+	static const struct {
+		const char *action, *cmd;
+	} map[] = { { "pause", "pause" },
+		    { "unpause", "unpause" },
+		    { "shutdown", "power-button" },
+		    { "reboot", "reset" } };
+	const char *cmd = NULL;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(action, map[i].action))
+			cmd = map[i].cmd;
+	if (!strcmp(action, "destroy")) {
+		destroy_domain(d, ref, r);
+		return;
+	}
+	if (!cmd) {
+		set_error(r, MHD_HTTP_NOT_FOUND,
+			  "no action '%s' (pause, unpause, shutdown, reboot, destroy)", action);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	struct domain *dom = find_or_404(d, ref, r);
+	if (dom && dom->state != DOM_RUNNING) {
+		set_error(r, MHD_HTTP_CONFLICT, "domain %s is not running (%s)", dom->name,
+			  dom_state_name(dom->state));
+		dom = NULL;
+	}
+	unsigned domid = dom ? dom->domid : 0;
+	char name[sizeof(((struct domain *)0)->name)];
+	snprintf(name, sizeof(name), "%s", dom ? dom->name : "");
+	pthread_mutex_unlock(&d->lock);
+	if (!dom)
+		return;
+	char err[512];
+	struct json_object *o = dom_control(d, domid, cmd, err, sizeof(err));
+	if (!o) {
+		set_error(r, MHD_HTTP_CONFLICT, "domain %s: %s: %s", name, action, err);
+		return;
+	}
+	json_object_put(o);
+	pthread_mutex_lock(&d->lock);
+	dom = dom_find_id(d, domid);
+	if (dom) {
+		if (!strcmp(action, "pause"))
+			dom->paused = 1;
+		else if (!strcmp(action, "unpause"))
+			dom->paused = 0;
+		else if (!strcmp(action, "shutdown"))
+			dom->shutdown_requested = 1;
+		dom_save(d, dom);
+	}
+	pthread_mutex_unlock(&d->lock);
+	r->status = !strcmp(action, "shutdown") || !strcmp(action, "reboot") ? MHD_HTTP_ACCEPTED
+									       : MHD_HTTP_OK;
+	r->json = json_object_new_object();
+	add_s(r->json, "name", name);
+	json_object_object_add(r->json, "domid", json_object_new_int((int)domid));
+	add_s(r->json, "done", action);
+}
+
+static void console_info(struct domusd *d, const char *ref, struct reply *r)
+{
+	pthread_mutex_lock(&d->lock);
+	struct domain *dom = find_or_404(d, ref, r);
+	if (dom) {
+		char path[PATH_MAX];
+		r->status = MHD_HTTP_OK;
+		r->json = json_object_new_object();
+		add_s(r->json, "name", dom->name);
+		json_object_object_add(r->json, "domid", json_object_new_int((int)dom->domid));
+		add_s(r->json, "state", dom_state_name(dom->state));
+		dom_dir(d, dom->domid, DOMAIN_CONSOLE_SOCK, path, sizeof(path));
+		add_s(r->json, "socket", path);
+		dom_log(d, dom->name, "console", path, sizeof(path));
+		add_s(r->json, "log", path);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* Route one request. Paths: /v1/host, /v1/domains, /v1/domains/REF[/ACTION]. */
+static void route(struct domusd *d, const char *method, const char *url, const char *body,
+		  size_t len, struct reply *r)
+{
+	char ref[128] = "", action[32] = "";
+	int get = !strcmp(method, "GET"), post = !strcmp(method, "POST"),
+	    del = !strcmp(method, "DELETE");
+	if (!strcmp(url, "/v1/host") && get) {
+		host_info(d, r);
+	} else if (!strcmp(url, "/v1/domains") && get) {
+		list_domains(d, r);
+	} else if (!strcmp(url, "/v1/domains") && post) {
+		struct json_tokener *tok = json_tokener_new();
+		struct json_object *o = tok ? json_tokener_parse_ex(tok, body ? body : "", (int)len)
+					    : NULL;
+		if (tok)
+			json_tokener_free(tok);
+		if (!o || !json_object_is_type(o, json_type_object))
+			set_error(r, MHD_HTTP_BAD_REQUEST, "the body is not a JSON object");
+		else
+			create_domain(d, o, r);
+		if (o)
+			json_object_put(o);
+	} else if (sscanf(url, "/v1/domains/%127[^/]/%31[^/]", ref, action) == 2) {
+		if (!strcmp(action, "console") && get)
+			console_info(d, ref, r);
+		else if (post)
+			domain_action(d, ref, action, r);
+		else
+			set_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "%s %s: use POST", method, url);
+	} else if (sscanf(url, "/v1/domains/%127[^/]", ref) == 1) {
+		if (get)
+			get_domain(d, ref, r);
+		else if (del)
+			destroy_domain(d, ref, r);
+		else
+			set_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "%s %s: use GET or DELETE",
+				  method, url);
+	} else {
+		set_error(r, MHD_HTTP_NOT_FOUND, "no such resource: %s %s (see docs/api.yaml)",
+			  method, url);
+	}
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+			       const char *method, const char *version, const char *upload,
+			       size_t *upload_size, void **con_cls)
+{
+	(void)version;
+	struct domusd *d = cls;
+	struct request *req = *con_cls;
+	if (!req) {
+		req = calloc(1, sizeof(*req));
+		if (!req)
+			return MHD_NO;
+		*con_cls = req;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (req->len + *upload_size > BODY_MAX) {
+			req->too_big = 1;
+		} else {
+			char *nb = realloc(req->body, req->len + *upload_size + 1);
+			if (!nb)
+				return MHD_NO;
+			memcpy(nb + req->len, upload, *upload_size);
+			req->body = nb;
+			req->len += *upload_size;
+			req->body[req->len] = 0;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	struct reply r = { 0 };
+	if (req->too_big)
+		set_error(&r, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %u bytes", BODY_MAX);
+	else
+		route(d, method, url, req->body, req->len, &r);
+	if (!r.json)
+		set_error(&r, MHD_HTTP_INTERNAL_SERVER_ERROR, "no reply");
+	const char *s = json_object_to_json_string_ext(r.json, JSON_C_TO_STRING_PRETTY |
+								    JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t slen = strlen(s);
+	char *text = malloc(slen + 2);
+	if (!text) {
+		json_object_put(r.json);
+		return MHD_NO;
+	}
+	memcpy(text, s, slen);
+	text[slen] = '\n';
+	text[slen + 1] = 0;
+	json_object_put(r.json);
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(slen + 1, text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	enum MHD_Result ret = MHD_queue_response(c, r.status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	(void)cls, (void)c, (void)toe;
+	struct request *req = *con_cls;
+	if (req) {
+		free(req->body);
+		free(req);
+		*con_cls = NULL;
+	}
+}
+
+struct MHD_Daemon *api_start(struct domusd *d, const char *socket_path, char *err, size_t errlen)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	if (strlen(socket_path) >= sizeof(a.sun_path)) {
+		snprintf(err, errlen, "%s: path too long for a Unix socket", socket_path);
+		return NULL;
+	}
+	strcpy(a.sun_path, socket_path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return NULL;
+	}
+	unlink(socket_path);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 128) < 0) {
+		snprintf(err, errlen, "%s: %s", socket_path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	struct MHD_Daemon *daemon = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG,
+		0, NULL, NULL, handler, d, MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_OPTION_NOTIFY_COMPLETED, completed, d, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)120, MHD_OPTION_END);
+	if (!daemon) {
+		snprintf(err, errlen, "%s: the HTTP server did not start", socket_path);
+		close(fd);
+		unlink(socket_path);
+	}
+	return daemon;
+}
+
+void api_stop(struct MHD_Daemon *daemon)
+{
+	if (daemon)
+		MHD_stop_daemon(daemon);
+}

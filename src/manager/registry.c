@@ -1,0 +1,372 @@
+/* The registry of domains and its on-disk form (RUN/domains/ID/domain.json). */
+#include <dirent.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "manager/atomic_file.h"
+#include "manager/domusd.h"
+#include "vmm/log.h"
+
+#define RECORD_MAX (256u << 10)
+
+static const char *const state_names[] = {
+	[DOM_STARTING] = "starting", [DOM_RUNNING] = "running", [DOM_SHUTDOWN] = "shutdown",
+	[DOM_CRASHED] = "crashed",   [DOM_DYING] = "dying",
+};
+
+const char *dom_state_name(enum dom_state s)
+{
+	return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
+}
+
+void dom_dir(const struct domusd *d, unsigned domid, const char *file, char *out, size_t len)
+{
+	if (file)
+		snprintf(out, len, "%s/domains/%u/%s", d->paths.run, domid, file);
+	else
+		snprintf(out, len, "%s/domains/%u", d->paths.run, domid);
+}
+
+void dom_log(const struct domusd *d, const char *name, const char *kind, char *out, size_t len)
+{
+	snprintf(out, len, "%s/logs/%s.%s.log", d->paths.lib, name, kind);
+}
+
+static void save_next_domid(struct domusd *d)
+{
+	char path[PATH_MAX], buf[32];
+	snprintf(path, sizeof(path), "%s/next-domid", d->paths.lib);
+	int n = snprintf(buf, sizeof(buf), "%u\n", d->next_domid);
+	int r = atomic_write_file(path, buf, (size_t)n, 0644);
+	if (r < 0)
+		log_err("%s: %s", path, strerror(-r));
+}
+
+void domusd_wake(struct domusd *d)
+{
+	uint64_t one = 1;
+	if (write(d->wake_fd, &one, sizeof(one)) < 0)
+		log_debug("wake: %s", strerror(errno));
+}
+
+int domusd_init(struct domusd *d, const char *state_dir, char *err, size_t errlen)
+{
+	memset(d, 0, sizeof(*d));
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&d->changed, &ca);
+	pthread_condattr_destroy(&ca);
+	d->started = time(NULL);
+	d->next_domid = DOMID_FIRST;
+	domus_paths_init(&d->paths, state_dir);
+	char path[PATH_MAX];
+	const char *dirs[] = { d->paths.lib, d->paths.run };
+	const char *subs[] = { "logs", "domains" };
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dirs[i], subs[i]);
+		int r = make_dirs(path, 0755);
+		if (r < 0) {
+			snprintf(err, errlen, "cannot create %s: %s", path, strerror(-r));
+			return -1;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/next-domid", d->paths.lib);
+	char *s = read_small_file(path, 64, NULL);
+	if (s) {
+		unsigned long v = strtoul(s, NULL, 10);
+		if (v >= DOMID_FIRST && v <= DOMID_MAX)
+			d->next_domid = (unsigned)v;
+		free(s);
+	}
+	d->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->wake_fd < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct domain *dom_find_id(struct domusd *d, unsigned domid)
+{
+	for (struct domain *dom = d->domains; dom; dom = dom->next)
+		if (dom->domid == domid)
+			return dom;
+	return NULL;
+}
+
+struct domain *dom_find(struct domusd *d, const char *ref)
+{
+	for (struct domain *dom = d->domains; dom; dom = dom->next)
+		if (!strcmp(dom->name, ref))
+			return dom;
+	char *end;
+	unsigned long id = strtoul(ref, &end, 10);
+	if (*ref && !*end && id <= DOMID_MAX)
+		return dom_find_id(d, (unsigned)id);
+	return NULL;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+void launch_free(struct dom_launch *l)
+{
+	free(l->kernel);
+	free(l->ramdisk);
+	free(l->cmdline);
+	free(l->source);
+	memset(l, 0, sizeof(*l));
+}
+
+int launch_copy(struct dom_launch *to, const struct dom_launch *from)
+{
+	*to = *from;
+	to->kernel = dup_or_null(from->kernel);
+	to->ramdisk = dup_or_null(from->ramdisk);
+	to->cmdline = dup_or_null(from->cmdline);
+	to->source = dup_or_null(from->source);
+	if ((from->kernel && !to->kernel) || (from->ramdisk && !to->ramdisk) ||
+	    (from->cmdline && !to->cmdline) || (from->source && !to->source)) {
+		launch_free(to);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Domain IDs go up like xl's and are not reused until they wrap. */
+static int next_free_domid(struct domusd *d, unsigned *out)
+{
+	for (unsigned tries = 0; tries <= DOMID_MAX; tries++) {
+		unsigned id = d->next_domid;
+		d->next_domid = id >= DOMID_MAX ? DOMID_FIRST : id + 1;
+		if (!dom_find_id(d, id)) {
+			*out = id;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+struct domain *dom_reserve(struct domusd *d, const char *name, const struct dom_launch *l)
+{
+	for (struct domain *o = d->domains; o; o = o->next) {
+		if (!strcmp(o->name, name)) {
+			errno = EEXIST;
+			return NULL;
+		}
+	}
+	struct domain *dom = calloc(1, sizeof(*dom));
+	if (!dom || launch_copy(&dom->l, l) < 0) {
+		free(dom);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (next_free_domid(d, &dom->domid) < 0) {
+		launch_free(&dom->l);
+		free(dom);
+		errno = ENOSPC;
+		return NULL;
+	}
+	save_next_domid(d);
+	snprintf(dom->name, sizeof(dom->name), "%s", name);
+	dom->state = DOM_STARTING;
+	dom->pidfd = -1;
+	dom->created = time(NULL);
+	/* Newest last, so that list shows domains in ID order. */
+	struct domain **pp = &d->domains;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = dom;
+	pthread_cond_broadcast(&d->changed);
+	return dom;
+}
+
+static void add_str(struct json_object *o, const char *k, const char *v)
+{
+	if (v)
+		json_object_object_add(o, k, json_object_new_string(v));
+}
+
+void dom_save(struct domusd *d, struct domain *dom)
+{
+	char path[PATH_MAX];
+	dom_dir(d, dom->domid, NULL, path, sizeof(path));
+	int r = make_dirs(path, 0755);
+	if (r < 0) {
+		log_err("%s: %s", path, strerror(-r));
+		return;
+	}
+	struct json_object *o = json_object_new_object();
+	add_str(o, "name", dom->name);
+	json_object_object_add(o, "domid", json_object_new_int((int)dom->domid));
+	add_str(o, "state", dom_state_name(dom->state));
+	json_object_object_add(o, "pid", json_object_new_int(dom->pid));
+	add_str(o, "token", dom->token);
+	json_object_object_add(o, "created", json_object_new_int64((int64_t)dom->created));
+	json_object_object_add(o, "restarts", json_object_new_int((int)dom->restarts));
+	json_object_object_add(o, "paused", json_object_new_boolean(dom->paused));
+	json_object_object_add(o, "shutdown_requested",
+			       json_object_new_boolean(dom->shutdown_requested));
+	json_object_object_add(o, "destroy_requested",
+			       json_object_new_boolean(dom->destroy_requested));
+	add_str(o, "exit_reason", dom->exit_reason);
+	add_str(o, "exit_message", dom->exit_msg);
+	json_object_object_add(o, "memory_mib", json_object_new_int64((int64_t)dom->l.memory_mib));
+	json_object_object_add(o, "maxmem_mib", json_object_new_int64((int64_t)dom->l.maxmem_mib));
+	json_object_object_add(o, "vcpus", json_object_new_int((int)dom->l.vcpus));
+	add_str(o, "kernel", dom->l.kernel);
+	add_str(o, "ramdisk", dom->l.ramdisk);
+	add_str(o, "cmdline", dom->l.cmdline);
+	add_str(o, "source", dom->l.source);
+	add_str(o, "on_poweroff", domcfg_action_name(dom->l.on_poweroff));
+	add_str(o, "on_reboot", domcfg_action_name(dom->l.on_reboot));
+	add_str(o, "on_crash", domcfg_action_name(dom->l.on_crash));
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
+	strncat(path, "/" DOMAIN_STATE_FILE, sizeof(path) - strlen(path) - 1);
+	r = atomic_write_file(path, s, strlen(s), 0644);
+	if (r < 0)
+		log_err("%s: %s", path, strerror(-r));
+	json_object_put(o);
+}
+
+void dom_remove(struct domusd *d, struct domain *dom)
+{
+	for (struct domain **pp = &d->domains; *pp; pp = &(*pp)->next) {
+		if (*pp == dom) {
+			*pp = dom->next;
+			break;
+		}
+	}
+	const char *files[] = { DOMAIN_STATE_FILE, DOMAIN_EXIT_FILE, DOMAIN_CONTROL_SOCK,
+				DOMAIN_CONSOLE_SOCK };
+	char path[PATH_MAX];
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		dom_dir(d, dom->domid, files[i], path, sizeof(path));
+		unlink(path);
+	}
+	dom_dir(d, dom->domid, NULL, path, sizeof(path));
+	if (rmdir(path) < 0 && errno != ENOENT)
+		log_warn("%s: %s", path, strerror(errno));
+	if (dom->pidfd >= 0)
+		close(dom->pidfd);
+	launch_free(&dom->l);
+	free(dom);
+	pthread_cond_broadcast(&d->changed);
+}
+
+static const char *get_s(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : NULL;
+}
+
+static int64_t get_i(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
+}
+
+static enum domcfg_action action_from(const char *s, enum domcfg_action def)
+{
+	for (int a = DOMCFG_ACTION_DESTROY; a <= DOMCFG_ACTION_COREDUMP_RESTART; a++)
+		if (s && !strcmp(s, domcfg_action_name((enum domcfg_action)a)))
+			return (enum domcfg_action)a;
+	return def;
+}
+
+/* One record from disk; NULL (and a warning) if it is unreadable. */
+static struct domain *load_record(struct domusd *d, unsigned domid)
+{
+	char path[PATH_MAX];
+	dom_dir(d, domid, DOMAIN_STATE_FILE, path, sizeof(path));
+	char *text = read_small_file(path, RECORD_MAX, NULL);
+	if (!text)
+		return NULL;
+	struct json_object *o = json_tokener_parse(text);
+	free(text);
+	const char *name = o ? get_s(o, "name") : NULL, *state = o ? get_s(o, "state") : NULL;
+	struct domain *dom = calloc(1, sizeof(*dom));
+	if (!name || !state || !dom || (unsigned)get_i(o, "domid") != domid) {
+		log_warn("%s: not a domain record; ignored", path);
+		free(dom);
+		if (o)
+			json_object_put(o);
+		return NULL;
+	}
+	snprintf(dom->name, sizeof(dom->name), "%s", name);
+	dom->domid = domid;
+	dom->state = DOM_RUNNING;
+	for (int s = DOM_STARTING; s <= DOM_DYING; s++)
+		if (!strcmp(state, dom_state_name((enum dom_state)s)))
+			dom->state = (enum dom_state)s;
+	dom->pid = (int)get_i(o, "pid");
+	dom->pidfd = -1;
+	snprintf(dom->token, sizeof(dom->token), "%s", get_s(o, "token") ? get_s(o, "token") : "");
+	dom->created = (time_t)get_i(o, "created");
+	dom->restarts = (unsigned)get_i(o, "restarts");
+	dom->paused = (int)get_i(o, "paused");
+	dom->shutdown_requested = (int)get_i(o, "shutdown_requested");
+	dom->destroy_requested = (int)get_i(o, "destroy_requested");
+	snprintf(dom->exit_reason, sizeof(dom->exit_reason), "%s",
+		 get_s(o, "exit_reason") ? get_s(o, "exit_reason") : "");
+	snprintf(dom->exit_msg, sizeof(dom->exit_msg), "%s",
+		 get_s(o, "exit_message") ? get_s(o, "exit_message") : "");
+	struct dom_launch l = {
+		.memory_mib = (uint64_t)get_i(o, "memory_mib"),
+		.maxmem_mib = (uint64_t)get_i(o, "maxmem_mib"),
+		.vcpus = (unsigned)get_i(o, "vcpus"),
+		.kernel = (char *)(uintptr_t)get_s(o, "kernel"),
+		.ramdisk = (char *)(uintptr_t)get_s(o, "ramdisk"),
+		.cmdline = (char *)(uintptr_t)get_s(o, "cmdline"),
+		.source = (char *)(uintptr_t)get_s(o, "source"),
+		.on_poweroff = action_from(get_s(o, "on_poweroff"), DOMCFG_ACTION_DESTROY),
+		.on_reboot = action_from(get_s(o, "on_reboot"), DOMCFG_ACTION_RESTART),
+		.on_crash = action_from(get_s(o, "on_crash"), DOMCFG_ACTION_DESTROY),
+	};
+	int r = launch_copy(&dom->l, &l);
+	json_object_put(o);
+	if (r < 0) {
+		free(dom);
+		return NULL;
+	}
+	return dom;
+}
+
+void domusd_load(struct domusd *d)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/domains", d->paths.run);
+	struct dirent **ents = NULL;
+	int n = scandir(path, &ents, NULL, versionsort);
+	for (int i = 0; i < n; i++) {
+		char *end;
+		unsigned long id = strtoul(ents[i]->d_name, &end, 10);
+		if (ents[i]->d_name[0] != '.' && !*end && id >= DOMID_FIRST && id <= DOMID_MAX &&
+		    !dom_find_id(d, (unsigned)id)) {
+			struct domain *dom = load_record(d, (unsigned)id);
+			if (dom) {
+				struct domain **pp = &d->domains;
+				while (*pp)
+					pp = &(*pp)->next;
+				*pp = dom;
+				if (id >= d->next_domid)
+					d->next_domid = id >= DOMID_MAX ? DOMID_FIRST
+									: (unsigned)id + 1;
+			}
+		}
+		free(ents[i]);
+	}
+	free(ents);
+}
