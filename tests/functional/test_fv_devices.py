@@ -14,7 +14,11 @@ def assert_pass(r, name):
 
 
 def test_pci_config_and_pm_timer():
-    r = domus("run", "--kernel", guest("fvpci"), "--fv-devices", timeout=300)
+    # Inside the nested KVM host (TCG, a busy machine) a vCPU can stall between the PIT and PM
+    # timer reads: the rate check there only tells the PM timer from other clocks.
+    tol = 40 if os.environ.get("DOMUS_KVMHOST") else 10
+    r = domus("run", "--kernel", guest("fvpci"), "--fv-devices", "--cmdline", "tol=%d" % tol,
+              timeout=300)
     assert_pass(r, "fvpci")
     assert "fvpci: chipset ok" in r.out, r
 
