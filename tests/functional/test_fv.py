@@ -133,7 +133,7 @@ def test_boot_order_from_xl_cfg(media, tmp_path, boot):
     disk.write_bytes(open(os.path.join(FV, "disk.img"), "rb").read())
     cfg = write_cfg(tmp_path, boot, ["%s,raw,hda,w" % disk,
                                      "%s,,hdc,cdrom" % os.path.join(FV, "hashsum.iso")])
-    g = Screen(["run", cfg, "--firmware", BIOS])
+    g = Screen(["run", "--firmware", BIOS, cfg])
     g.wait_for("HASHSUM-END", BOOT_TIMEOUT)
     assert g.wait(300) == 0
     text = squash(g.plain())
@@ -155,7 +155,7 @@ def test_bad_isos_give_guest_errors_not_a_crash(media, tmp_path):
     junk = tmp_path / "junk.iso"
     junk.write_bytes(bytes((i * 131 + 7) & 0xFF for i in range(2 * 1024 * 1024)))
     cfg = write_cfg(tmp_path, "d", ["%s,,hdc,cdrom" % short, "%s,,hdd,cdrom" % junk])
-    g = Screen(["run", cfg, "--firmware", BIOS])
+    g = Screen(["run", "--firmware", BIOS, cfg])
     g.wait_for("No bootable device", BOOT_TIMEOUT)
     assert g.p.poll() is None, "domus exited: " + g.err.decode(errors="replace")
     g.p.send_signal(signal.SIGTERM)
