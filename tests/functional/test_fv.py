@@ -84,11 +84,11 @@ def test_grub_rescue_cdrom_prompt_typing_halt_and_screenshot(media, tmp_path):
     g = run_fv("--cdrom", RESCUE_ISO, "--screenshot", png)
     g.wait_for("Booting from DVD/CD", BOOT_TIMEOUT)
     g.wait_for("GNU GRUB", BOOT_TIMEOUT)
-    g.wait_for("for a command-line", 120)
+    g.wait_for("for a command-line", BOOT_TIMEOUT)
     g.send("c")  # leave the menu for the command line
-    g.wait_for("grub>", 300)
+    g.wait_for("grub>", BOOT_TIMEOUT)
     g.type("echo typed-$grub_platform\r")
-    g.wait_for("typed-pc", 120)
+    g.wait_for("typed-pc", BOOT_TIMEOUT)
     g.type("halt\r")
     assert g.wait(300) == 0, g.plain()[-2000:]
     data = png.read_bytes()
@@ -179,9 +179,9 @@ def test_isolinux_prompt_then_loads_a_kernel(media):
     assert os.path.exists(iso), "fetch-media.sh made no isolinux.iso"
     g = run_fv("--cdrom", iso, "--boot", "d")
     g.wait_for("isolinux-ready", BOOT_TIMEOUT)
-    g.wait_for("boot:", 120)
+    g.wait_for("boot:", BOOT_TIMEOUT)
     g.type("linux\r")
-    g.wait_for("Loading /vmlinuz", 300)
+    g.wait_for("Loading /vmlinuz", BOOT_TIMEOUT)
     # The kernel's own early console proves isolinux loaded and started it.
     g.wait_for("Linux version", BOOT_TIMEOUT)
     g.p.send_signal(signal.SIGTERM)
