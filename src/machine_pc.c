@@ -15,13 +15,19 @@
 #define PORT_POST 0x80
 #define PORT_COM1 0x3F8
 #define PORT_ACPI_PM 0x600
-#define PORT_RESET 0xCF9
 #define IRQ_KBD 1
 #define IRQ_COM1 4
 #define IRQ_RTC 8
 #define IRQ_SCI 9
 #define ACPI_TABLES_ADDR BIOS_AREA_START
 #define ACPI_TABLES_MAX 0x10000
+/* PCI windows firmware would program: ports above the ISA range, MMIO in the 32-bit hole below
+ * the IOAPIC, and 64-bit BARs in 16 GiB from the first 1 GiB boundary above RAM. */
+#define PCI_IO_BASE 0xC000
+#define PCI_IO_END 0x10000
+#define PCI_MEM32_BASE PCI_HOLE_START
+#define PCI_MEM32_END 0xFC000000ull
+#define PCI_MEM64_SIZE (16ull << 30)
 
 static void pc_reset(void *ctx)
 {
@@ -80,7 +86,9 @@ static const struct pc_port pc_ports[] = {
 	{ PORT_POST, 1, &post_ops, 0, "post" },
 	{ PORT_COM1, 8, &uart16550_ops, offsetof(struct machine, com1), "com1" },
 	{ PORT_ACPI_PM, ACPI_PM_LEN, &acpi_pm_ops, offsetof(struct machine, pm), "acpi-pm" },
-	{ PORT_RESET, 1, &reset_cf9_ops, offsetof(struct machine, cf9), "reset" },
+	/* 0xCF8-0xCFF: PCI configuration; the byte at 0xCF9 is the reset register, forwarded. */
+	{ PCI_HOST_PORT, PCI_HOST_PORT_LEN, &pci_host_ops, offsetof(struct machine, pci_host),
+	  "pci-host" },
 };
 
 int machine_create(struct machine *m, const struct machine_config *cfg, struct console *con,
@@ -108,6 +116,18 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct c
 	acpi_pm_init(&m->pm, &m->irq_sci, pc_sleep, m, 1);
 	m->cf9 = (struct reset_cf9){ .reset = pc_reset, .ctx = m };
 	m->devices_up = 1;
+	struct ram_layout l;
+	ram_layout_for(cfg->mem_bytes, &l);
+	uint64_t m64 = (HIGH_RAM_START + l.high_size + (1ull << 30) - 1) & ~((1ull << 30) - 1);
+	struct pci_windows pw = { .io_base = PCI_IO_BASE, .io_end = PCI_IO_END,
+				  .mem32_base = PCI_MEM32_BASE, .mem32_end = PCI_MEM32_END,
+				  .mem64_base = m64, .mem64_end = m64 + PCI_MEM64_SIZE };
+	pci_bus_init(&m->pci, &vm->pio, &vm->mmio, vm_irq_set, vm, &pw);
+	m->pci_up = 1;
+	if (pci_host_init(&m->pci_host, &m->pci, &m->cf9) < 0) {
+		snprintf(err, errlen, "PCI host bridge: slot 0 taken");
+		return -1;
+	}
 	for (size_t i = 0; i < sizeof(pc_ports) / sizeof(pc_ports[0]); i++) {
 		const struct pc_port *p = &pc_ports[i];
 		if (bus_add(&vm->pio, p->base, p->len, p->ops, (char *)m + p->dev_off, p->name) < 0) {
@@ -116,17 +136,23 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct c
 		}
 	}
 
-	struct ram_layout l;
+	if (pci_bus_assign(&m->pci) < 0) {
+		snprintf(err, errlen, "PCI: the BARs do not fit in the PCI windows");
+		return -1;
+	}
 	struct e820_table e820;
-	ram_layout_for(cfg->mem_bytes, &l);
 	if (e820_build(&e820, &l) < 0) {
 		snprintf(err, errlen, "memory map: too little RAM");
 		return -1;
 	}
+	struct acpi_pci acpi_pci = { .mem32_base = pw.mem32_base, .mem32_end = pw.mem32_end,
+				     .mem64_base = pw.mem64_base, .mem64_end = pw.mem64_end };
+	memcpy(acpi_pci.pirq_gsi, pci_pirq_gsi, sizeof(acpi_pci.pirq_gsi));
 	struct acpi_config ac = { .nr_cpus = cfg->vcpus,
 				  .with_ioapic = !vm_isa_irqs_via_pic(vm),
 				  .pm_base = PORT_ACPI_PM,
-				  .sci_irq = IRQ_SCI };
+				  .sci_irq = IRQ_SCI,
+				  .pci = &acpi_pci };
 	uint8_t *tables = gpa_to_hva(&vm->mem, ACPI_TABLES_ADDR, ACPI_TABLES_MAX);
 	if (!tables || !acpi_build(tables, ACPI_TABLES_MAX, ACPI_TABLES_ADDR, &ac)) {
 		snprintf(err, errlen, "ACPI tables do not fit");
@@ -171,6 +197,8 @@ void machine_destroy(struct machine *m)
 	if (vm_stopped(&m->vm) == VM_RUNNING)
 		vm_request_stop(&m->vm, VM_STOP_SIGNAL, NULL);
 	vm_wait(&m->vm);
+	if (m->pci_up)
+		pci_bus_destroy(&m->pci);
 	vm_destroy(&m->vm);
 	if (m->devices_up) {
 		if (m->persist) {

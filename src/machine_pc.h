@@ -12,6 +12,8 @@
 #include "backend/console.h"
 #include "hw/acpi_pm.h"
 #include "hw/i8042.h"
+#include "hw/pci.h"
+#include "hw/pci_host.h"
 #include "hw/reset_cf9.h"
 #include "hw/rtc_mc146818.h"
 #include "hw/uart16550.h"
@@ -47,8 +49,11 @@ struct machine {
 	struct i8042 kbc;
 	struct acpi_pm pm;
 	struct reset_cf9 cf9;
+	struct pci_bus pci;
+	struct pci_host pci_host;
 	uint8_t post_code;
 	int devices_up;
+	int pci_up;
 };
 
 int machine_create(struct machine *m, const struct machine_config *cfg, struct console *con,
