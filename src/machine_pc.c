@@ -1,11 +1,14 @@
 #include "machine_pc.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "boot/acpi_tables.h"
 #include "boot/boot.h"
 #include "boot/e820.h"
+#include "vmm/ioeventfd.h"
 #include "vmm/log.h"
 
 /* Fixed PC resources; docs/platform.md is the same table for guest authors. */
@@ -91,6 +94,113 @@ static const struct pc_port pc_ports[] = {
 	  "pci-host" },
 };
 
+static struct virtio_env pv_env(struct machine *m)
+{
+	return (struct virtio_env){ .mem = &m->vm.mem, .loop = &m->io, .ioeventfd = vm_ioeventfd,
+				    .ioeventfd_ctx = &m->vm };
+}
+
+/* One allocation holding a device and its MSI vectors; NULL with err set. */
+static void *pv_alloc(struct machine *m, size_t size, struct msi_kvm *(*msi)(void *), char *err,
+		      size_t errlen)
+{
+	void *p = calloc(1, size);
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	int e = msi_kvm_init(msi(p), m->vm.vm_fd, &m->vm.routing, VIRTIO_PCI_MAX_QUEUES + 1);
+	if (e < 0) {
+		snprintf(err, errlen, "MSI setup: %s", strerror(-e));
+		msi_kvm_destroy(msi(p));
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static struct msi_kvm *rng_msi(void *p)
+{
+	return &((struct machine_rng *)p)->msi;
+}
+
+static struct msi_kvm *hvc_msi(void *p)
+{
+	return &((struct machine_hvc *)p)->msi;
+}
+
+static int pv_plug(struct machine *m, struct pci_device *d, char *err, size_t errlen)
+{
+	if (m->next_slot >= 32 || pci_bus_add(&m->pci, d, PCI_DEVFN(m->next_slot, 0)) < 0) {
+		snprintf(err, errlen, "%s: no free PCI slot", d->name);
+		return -1;
+	}
+	m->next_slot++;
+	return 0;
+}
+
+/* Virtio devices on bus 0 from slot 1 up: disks in the order given, then the console and
+ * the entropy source. */
+static int add_pv_devices(struct machine *m, const struct machine_config *cfg, char *err,
+			  size_t errlen)
+{
+	struct vm *vm = &m->vm;
+	struct virtio_env env = pv_env(m);
+	m->next_slot = 1;
+	if (cfg->ndisks > MACHINE_MAX_DISKS) {
+		snprintf(err, errlen, "%u disks: at most %d", cfg->ndisks, MACHINE_MAX_DISKS);
+		return -1;
+	}
+	for (unsigned i = 0; i < cfg->ndisks; i++) {
+		const struct machine_disk *d = &cfg->disks[i];
+		struct machine_blk *b = calloc(1, sizeof(*b));
+		if (!b) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		m->blk[m->nblk++] = b;
+		int e = msi_kvm_init(&b->msi, vm->vm_fd, &vm->routing, VIRTIO_PCI_MAX_QUEUES + 1);
+		if (e < 0) {
+			snprintf(err, errlen, "disk %s: MSI setup: %s", d->name, strerror(-e));
+			return -1;
+		}
+		struct msi_sink sink = msi_kvm_sink(&b->msi);
+		if (virtio_blk_init(&b->blk, d->name, d->path, d->readonly, d->name, &env, &sink,
+				    err, errlen) < 0)
+			return -1;
+		if (pv_plug(m, &b->blk.vp.pci, err, errlen) < 0)
+			return -1;
+	}
+	if (cfg->hvc_out >= 0) {
+		m->hvc = pv_alloc(m, sizeof(*m->hvc), hvc_msi, err, errlen);
+		if (!m->hvc)
+			return -1;
+		struct msi_sink sink = msi_kvm_sink(&m->hvc->msi);
+		int e = virtio_console_init(&m->hvc->con, "hvc0", cfg->hvc_out, cfg->hvc_in, &env,
+					    &sink);
+		if (e < 0) {
+			snprintf(err, errlen, "virtio-console: %s", strerror(-e));
+			return -1;
+		}
+		if (pv_plug(m, &m->hvc->con.vp.pci, err, errlen) < 0)
+			return -1;
+	}
+	if (cfg->rng) {
+		m->rng = pv_alloc(m, sizeof(*m->rng), rng_msi, err, errlen);
+		if (!m->rng)
+			return -1;
+		struct msi_sink sink = msi_kvm_sink(&m->rng->msi);
+		int e = virtio_rng_init(&m->rng->rng, "rng0", &env, &sink);
+		if (e < 0) {
+			snprintf(err, errlen, "virtio-rng: %s", strerror(-e));
+			return -1;
+		}
+		if (pv_plug(m, &m->rng->rng.vp.pci, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int machine_create(struct machine *m, const struct machine_config *cfg, struct console *con,
 		   char *err, size_t errlen)
 {
@@ -136,6 +246,13 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct c
 		}
 	}
 
+	if (evl_init(&m->io) < 0) {
+		snprintf(err, errlen, "I/O thread: %s", strerror(errno));
+		return -1;
+	}
+	m->io_up = 1;
+	if (add_pv_devices(m, cfg, err, errlen) < 0)
+		return -1;
 	if (pci_bus_assign(&m->pci) < 0) {
 		snprintf(err, errlen, "PCI: the BARs do not fit in the PCI windows");
 		return -1;
@@ -182,6 +299,11 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct c
 
 int machine_start(struct machine *m, char *err, size_t errlen)
 {
+	int e = evl_start(&m->io);
+	if (e < 0) {
+		snprintf(err, errlen, "cannot start the I/O thread: %s", strerror(-e));
+		return -1;
+	}
 	return vm_start(&m->vm, err, errlen);
 }
 
@@ -197,6 +319,24 @@ void machine_destroy(struct machine *m)
 	if (vm_stopped(&m->vm) == VM_RUNNING)
 		vm_request_stop(&m->vm, VM_STOP_SIGNAL, NULL);
 	vm_wait(&m->vm);
+	/* Devices first, while the I/O thread still completes their in-flight requests. */
+	for (unsigned i = 0; i < m->nblk; i++) {
+		virtio_blk_destroy(&m->blk[i]->blk);
+		msi_kvm_destroy(&m->blk[i]->msi);
+		free(m->blk[i]);
+	}
+	if (m->hvc) {
+		virtio_console_destroy(&m->hvc->con);
+		msi_kvm_destroy(&m->hvc->msi);
+		free(m->hvc);
+	}
+	if (m->rng) {
+		virtio_rng_destroy(&m->rng->rng);
+		msi_kvm_destroy(&m->rng->msi);
+		free(m->rng);
+	}
+	if (m->io_up)
+		evl_destroy(&m->io);
 	if (m->pci_up)
 		pci_bus_destroy(&m->pci);
 	vm_destroy(&m->vm);

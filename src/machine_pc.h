@@ -17,7 +17,12 @@
 #include "hw/reset_cf9.h"
 #include "hw/rtc_mc146818.h"
 #include "hw/uart16550.h"
+#include "virtio/blk.h"
+#include "virtio/console.h"
+#include "virtio/rng.h"
+#include "vmm/event_loop.h"
 #include "vmm/irq.h"
+#include "vmm/msi_kvm.h"
 #include "vmm/vm.h"
 
 /* What survives a reset, as on a PC: the battery-backed CMOS RAM and the clock's setting. */
@@ -25,6 +30,30 @@ struct pc_persist {
 	int valid;
 	uint8_t cmos[128];
 	int64_t rtc_offset_s;
+};
+
+#define MACHINE_MAX_DISKS 16
+
+/* A virtio-blk disk: image path, read-only or not, guest-visible name (GET_ID serial). */
+struct machine_disk {
+	const char *path;
+	bool readonly;
+	const char *name;
+};
+
+struct machine_blk {
+	struct virtio_blk blk;
+	struct msi_kvm msi;
+};
+
+struct machine_rng {
+	struct virtio_rng rng;
+	struct msi_kvm msi;
+};
+
+struct machine_hvc {
+	struct virtio_console con;
+	struct msi_kvm msi;
 };
 
 struct machine_config {
@@ -37,6 +66,10 @@ struct machine_config {
 	const char *cmdline; /* final: host flags already added */
 	int triple_fault_reset;
 	struct pc_persist *persist; /* restored at create, saved at destroy; may be NULL */
+	const struct machine_disk *disks;
+	unsigned ndisks;
+	int rng;                /* a virtio-rng device */
+	int hvc_out, hvc_in;    /* a virtio-console writing to hvc_out (>= 0), reading hvc_in */
 };
 
 struct machine {
@@ -54,6 +87,13 @@ struct machine {
 	uint8_t post_code;
 	int devices_up;
 	int pci_up;
+	struct event_loop io; /* the I/O thread of the virtio back ends */
+	int io_up;
+	unsigned next_slot;   /* next free PCI slot on bus 0 */
+	struct machine_blk *blk[MACHINE_MAX_DISKS];
+	unsigned nblk;
+	struct machine_rng *rng;
+	struct machine_hvc *hvc;
 };
 
 int machine_create(struct machine *m, const struct machine_config *cfg, struct console *con,

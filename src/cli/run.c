@@ -40,6 +40,9 @@ static void usage(FILE *f)
 		"  --no-reboot        exit with status %d when the guest reboots\n"
 		"  --triple-fault-reset  a triple fault resets the guest (default: crash)\n"
 		"  --pvm-aware        the kernel is PVM-aware: add no PVM-host kernel flags\n"
+		"  --disk PATH[,ro][,name=NAME]  a virtio-blk disk on a raw image or block device\n"
+		"  --hvc OUT[,in=IN]  a virtio console (hvc0) writing to file OUT, reading IN\n"
+		"  --rng              a virtio-rng entropy device (host getrandom)\n"
 		"  --debug            debug messages (also DOMUS_DEBUG=1)\n\n"
 		"Options override the config file. On a terminal, Ctrl-A x quits and Ctrl-A h helps.\n"
 		"Exit status: 0 powered off, 1 error, 2 usage, 3 reboot (--no-reboot), 4 crash,\n"
@@ -136,7 +139,81 @@ struct run_opts {
 	const char *kernel, *initrd, *cmdline;
 	unsigned long long memory_mib, vcpus;
 	int no_reboot, triple_fault_reset, pvm_aware;
+	struct machine_disk disks[MACHINE_MAX_DISKS];
+	char disk_specs[MACHINE_MAX_DISKS][1024]; /* --disk arguments, split in place */
+	char disk_names[MACHINE_MAX_DISKS][16];
+	unsigned ndisks;
+	const char *hvc;
+	int rng;
 };
+
+/* --hvc OUT[,in=IN]: output appended to OUT, input read from IN (e.g. a FIFO). */
+static int open_hvc(const char *spec, int *out, int *in)
+{
+	char path[1024];
+	const char *comma = strchr(spec, ',');
+	size_t n = comma ? (size_t)(comma - spec) : strlen(spec);
+	if (n == 0 || n >= sizeof(path) || (comma && strncmp(comma, ",in=", 4))) {
+		log_err("--hvc %s: expected OUT[,in=IN]", spec);
+		return -1;
+	}
+	memcpy(path, spec, n);
+	path[n] = 0;
+	*out = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (*out < 0) {
+		log_err("--hvc %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (comma) {
+		*in = open(comma + 4, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (*in < 0) {
+			log_err("--hvc input %s: %s", comma + 4, strerror(errno));
+			close(*out);
+			*out = -1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* --disk PATH[,ro|rw][,name=NAME] */
+static int parse_disk_opt(struct run_opts *o, const char *arg)
+{
+	unsigned i = o->ndisks;
+	if (i == MACHINE_MAX_DISKS) {
+		log_err("--disk %s: at most %d disks", arg, MACHINE_MAX_DISKS);
+		return -1;
+	}
+	char *s = o->disk_specs[i];
+	if (strlen(arg) >= sizeof(o->disk_specs[i])) {
+		log_err("--disk %s: too long", arg);
+		return -1;
+	}
+	strcpy(s, arg);
+	struct machine_disk *d = &o->disks[i];
+	snprintf(o->disk_names[i], sizeof(o->disk_names[i]), "vd%c", 'a' + i);
+	*d = (struct machine_disk){ .path = s, .name = o->disk_names[i] };
+	char *save = NULL;
+	strtok_r(s, ",", &save);
+	for (char *opt; (opt = strtok_r(NULL, ",", &save));) {
+		if (!strcmp(opt, "ro"))
+			d->readonly = true;
+		else if (!strcmp(opt, "rw"))
+			d->readonly = false;
+		else if (!strncmp(opt, "name=", 5) && opt[5] && strlen(opt + 5) < 16)
+			snprintf(o->disk_names[i], sizeof(o->disk_names[i]), "%s", opt + 5);
+		else {
+			log_err("--disk %s: unknown option '%s' (ro, rw, name=NAME)", arg, opt);
+			return -1;
+		}
+	}
+	if (!*d->path || *arg == ',') {
+		log_err("--disk %s: no image path", arg);
+		return -1;
+	}
+	o->ndisks++;
+	return 0;
+}
 
 /* Fill opts from a config file; options given on the command line win. */
 static int apply_config(const char *path, const char *const *ov, size_t nov, struct run_opts *o,
@@ -153,9 +230,25 @@ static int apply_config(const char *path, const char *const *ov, size_t nov, str
 			path);
 		return -1;
 	}
-	if (dc->ndisks || dc->nnics) {
-		log_err("%s: disk and vif devices are not available in this version of Domus", path);
+	if (dc->nnics) {
+		log_err("%s: vif devices are not available in this version of Domus", path);
 		return -1;
+	}
+	for (size_t i = 0; i < dc->ndisks; i++) {
+		const struct domcfg_disk *d = &dc->disks[i];
+		if (d->cdrom || d->format != DOMCFG_DISK_RAW) {
+			log_err("%s:%d: disk %s: PV guests get virtio-blk disks on raw images; %s is "
+				"not supported", path, d->line, d->vdev,
+				d->cdrom ? "a CD-ROM" : domcfg_format_name(d->format));
+			return -1;
+		}
+		if (o->ndisks == MACHINE_MAX_DISKS) {
+			log_err("%s:%d: at most %d disks", path, d->line, MACHINE_MAX_DISKS);
+			return -1;
+		}
+		o->disks[o->ndisks++] = (struct machine_disk){ .path = d->target,
+							       .readonly = d->readonly,
+							       .name = d->vdev };
 	}
 	if (!o->kernel)
 		o->kernel = dc->kernel;
@@ -182,10 +275,16 @@ int cmd_run(int argc, char **argv)
 		{ "triple-fault-reset", no_argument, NULL, 'T' },
 		{ "pvm-aware", no_argument, NULL, 'P' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "disk", required_argument, NULL, 'D' },
+		{ "hvc", required_argument, NULL, 'H' },
+		{ "rng", no_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct run_opts o = { .memory_mib = 128, .vcpus = 1 };
+	static struct run_opts o;
+	memset(&o, 0, sizeof(o));
+	o.memory_mib = 128;
+	o.vcpus = 1;
 	int have_mem = 0, have_vcpus = 0, c;
 	optind = 1;
 	opterr = 0;
@@ -221,6 +320,16 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'd':
 			log_set_debug(true);
+			break;
+		case 'D':
+			if (parse_disk_opt(&o, optarg) < 0)
+				return DOMUS_EXIT_USAGE;
+			break;
+		case 'H':
+			o.hvc = optarg;
+			break;
+		case 'G':
+			o.rng = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -330,7 +439,17 @@ int cmd_run(int argc, char **argv)
 		.cmdline = cmdline,
 		.triple_fault_reset = o.triple_fault_reset,
 		.persist = &persist,
+		.disks = o.disks,
+		.ndisks = o.ndisks,
+		.rng = o.rng,
+		.hvc_out = -1,
+		.hvc_in = -1,
 	};
+	if (o.hvc && open_hvc(o.hvc, &mc.hvc_out, &mc.hvc_in) < 0) {
+		console_close(&con);
+		close(sfd);
+		goto out;
+	}
 	struct machine *m = calloc(1, sizeof(*m));
 	for (;;) {
 		char err[512];
@@ -377,6 +496,10 @@ int cmd_run(int argc, char **argv)
 		break;
 	}
 	free(m);
+	if (mc.hvc_out >= 0)
+		close(mc.hvc_out);
+	if (mc.hvc_in >= 0)
+		close(mc.hvc_in);
 	console_close(&con);
 	close(sfd);
 out:
