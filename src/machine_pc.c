@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "boot/acpi_tables.h"
 #include "boot/boot.h"
@@ -129,6 +130,11 @@ static struct msi_kvm *hvc_msi(void *p)
 	return &((struct machine_hvc *)p)->msi;
 }
 
+static struct msi_kvm *net_msi(void *p)
+{
+	return &((struct machine_net *)p)->msi;
+}
+
 static int pv_plug(struct machine *m, struct pci_device *d, char *err, size_t errlen)
 {
 	if (m->next_slot >= 32 || pci_bus_add(&m->pci, d, PCI_DEVFN(m->next_slot, 0)) < 0) {
@@ -170,6 +176,34 @@ static int add_pv_devices(struct machine *m, const struct machine_config *cfg, c
 			return -1;
 		if (pv_plug(m, &b->blk.vp.pci, err, errlen) < 0)
 			return -1;
+	}
+	if (cfg->nnics > MACHINE_MAX_NICS) {
+		snprintf(err, errlen, "%u NICs: at most %d", cfg->nnics, MACHINE_MAX_NICS);
+		return -1;
+	}
+	for (unsigned i = 0; i < cfg->nnics; i++) {
+		const struct machine_nic *c = &cfg->nics[i];
+		struct machine_net *n = pv_alloc(m, sizeof(*n), net_msi, err, errlen);
+		if (!n)
+			return -1;
+		n->tap_fd = -1;
+		m->net[m->nnet++] = n;
+		n->tap_fd = tap_open(c->tap, c->bridge, n->ifname, err, errlen);
+		if (n->tap_fd < 0)
+			return -1;
+		struct msi_sink sink = msi_kvm_sink(&n->msi);
+		char name[16];
+		snprintf(name, sizeof(name), "net%u", i);
+		int e = virtio_net_init(&n->net, name, n->tap_fd, c->mac, &env, &sink);
+		if (e < 0) {
+			snprintf(err, errlen, "virtio-net %s: %s", name, strerror(-e));
+			return -1;
+		}
+		if (pv_plug(m, &n->net.vp.pci, err, errlen) < 0)
+			return -1;
+		log_debug("%s: TAP %s on bridge %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", name,
+			  n->ifname, c->bridge ? c->bridge : "(none)", c->mac[0], c->mac[1],
+			  c->mac[2], c->mac[3], c->mac[4], c->mac[5]);
 	}
 	if (cfg->hvc_out >= 0) {
 		m->hvc = pv_alloc(m, sizeof(*m->hvc), hvc_msi, err, errlen);
@@ -319,11 +353,20 @@ void machine_destroy(struct machine *m)
 	if (vm_stopped(&m->vm) == VM_RUNNING)
 		vm_request_stop(&m->vm, VM_STOP_SIGNAL, NULL);
 	vm_wait(&m->vm);
+	if (m->pci_up)
+		pci_bus_unmap_all(&m->pci);
 	/* Devices first, while the I/O thread still completes their in-flight requests. */
 	for (unsigned i = 0; i < m->nblk; i++) {
 		virtio_blk_destroy(&m->blk[i]->blk);
 		msi_kvm_destroy(&m->blk[i]->msi);
 		free(m->blk[i]);
+	}
+	for (unsigned i = 0; i < m->nnet; i++) {
+		virtio_net_destroy(&m->net[i]->net);
+		msi_kvm_destroy(&m->net[i]->msi);
+		if (m->net[i]->tap_fd >= 0)
+			close(m->net[i]->tap_fd);
+		free(m->net[i]);
 	}
 	if (m->hvc) {
 		virtio_console_destroy(&m->hvc->con);

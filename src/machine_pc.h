@@ -19,6 +19,7 @@
 #include "hw/uart16550.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
+#include "virtio/net.h"
 #include "virtio/rng.h"
 #include "vmm/event_loop.h"
 #include "vmm/irq.h"
@@ -46,6 +47,22 @@ struct machine_blk {
 	struct msi_kvm msi;
 };
 
+#define MACHINE_MAX_NICS 8
+
+/* A virtio-net NIC on a TAP attached to bridge (NULL: none); tap NULL: kernel-chosen name. */
+struct machine_nic {
+	uint8_t mac[6];
+	const char *bridge;
+	const char *tap;
+};
+
+struct machine_net {
+	struct virtio_net net;
+	struct msi_kvm msi;
+	int tap_fd;
+	char ifname[16];
+};
+
 struct machine_rng {
 	struct virtio_rng rng;
 	struct msi_kvm msi;
@@ -68,6 +85,8 @@ struct machine_config {
 	struct pc_persist *persist; /* restored at create, saved at destroy; may be NULL */
 	const struct machine_disk *disks;
 	unsigned ndisks;
+	const struct machine_nic *nics;
+	unsigned nnics;
 	int rng;                /* a virtio-rng device */
 	int hvc_out, hvc_in;    /* a virtio-console writing to hvc_out (>= 0), reading hvc_in */
 };
@@ -94,6 +113,8 @@ struct machine {
 	unsigned nblk;
 	struct machine_rng *rng;
 	struct machine_hvc *hvc;
+	struct machine_net *net[MACHINE_MAX_NICS];
+	unsigned nnet;
 };
 
 int machine_create(struct machine *m, const struct machine_config *cfg, struct console *con,

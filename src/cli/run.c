@@ -41,6 +41,8 @@ static void usage(FILE *f)
 		"  --triple-fault-reset  a triple fault resets the guest (default: crash)\n"
 		"  --pvm-aware        the kernel is PVM-aware: add no PVM-host kernel flags\n"
 		"  --disk PATH[,ro][,name=NAME]  a virtio-blk disk on a raw image or block device\n"
+		"  --net bridge=BR[,mac=MAC][,tap=NAME]  a virtio-net NIC on a TAP in bridge BR\n"
+		"  --name NAME        domain name (NIC MACs are derived from it; default \"domus\")\n"
 		"  --hvc OUT[,in=IN]  a virtio console (hvc0) writing to file OUT, reading IN\n"
 		"  --rng              a virtio-rng entropy device (host getrandom)\n"
 		"  --debug            debug messages (also DOMUS_DEBUG=1)\n\n"
@@ -145,7 +147,41 @@ struct run_opts {
 	unsigned ndisks;
 	const char *hvc;
 	int rng;
+	const char *name;
+	struct machine_nic nics[MACHINE_MAX_NICS];
+	char nic_specs[MACHINE_MAX_NICS][256];
+	bool nic_mac_set[MACHINE_MAX_NICS];
+	unsigned nnics;
 };
+
+/* --net bridge=BR[,mac=MAC][,tap=NAME], split in place. */
+static int parse_net_opt(struct run_opts *o, const char *arg)
+{
+	unsigned i = o->nnics;
+	if (i == MACHINE_MAX_NICS || strlen(arg) >= sizeof(o->nic_specs[0])) {
+		log_err("--net %s: too many NICs or too long", arg);
+		return -1;
+	}
+	char *s = o->nic_specs[i], *save = NULL;
+	strcpy(s, arg);
+	struct machine_nic *n = &o->nics[i];
+	memset(n, 0, sizeof(*n));
+	for (char *kv = strtok_r(s, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(kv, "bridge=", 7) && kv[7]) {
+			n->bridge = kv + 7;
+		} else if (!strncmp(kv, "tap=", 4) && kv[4] && strlen(kv + 4) < 16) {
+			n->tap = kv + 4;
+		} else if (!strncmp(kv, "mac=", 4) && domcfg_parse_mac(kv + 4, n->mac) == 0) {
+			o->nic_mac_set[i] = true;
+		} else {
+			log_err("--net %s: bad option '%s' (bridge=BR, mac=xx:xx:xx:xx:xx:xx, "
+				"tap=NAME)", arg, kv);
+			return -1;
+		}
+	}
+	o->nnics++;
+	return 0;
+}
 
 /* --hvc OUT[,in=IN]: output appended to OUT, input read from IN (e.g. a FIFO). */
 static int open_hvc(const char *spec, int *out, int *in)
@@ -230,10 +266,26 @@ static int apply_config(const char *path, const char *const *ov, size_t nov, str
 			path);
 		return -1;
 	}
-	if (dc->nnics) {
-		log_err("%s: vif devices are not available in this version of Domus", path);
-		return -1;
+	for (size_t i = 0; i < dc->nnics; i++) {
+		const struct domcfg_nic *n = &dc->nics[i];
+		if (n->model && strcmp(n->model, "virtio") && strcmp(n->model, "virtio-net")) {
+			log_err("%s:%d: vif model=%s: PV guests get virtio-net NICs", path, n->line,
+				n->model);
+			return -1;
+		}
+		if (o->nnics == MACHINE_MAX_NICS) {
+			log_err("%s:%d: at most %d NICs", path, n->line, MACHINE_MAX_NICS);
+			return -1;
+		}
+		struct machine_nic *m = &o->nics[o->nnics];
+		memset(m, 0, sizeof(*m));
+		memcpy(m->mac, n->mac, 6); /* domcfg_build derived it when none was given */
+		m->bridge = n->bridge;
+		m->tap = n->vifname;
+		o->nic_mac_set[o->nnics++] = true;
 	}
+	if (!o->name)
+		o->name = dc->name;
 	for (size_t i = 0; i < dc->ndisks; i++) {
 		const struct domcfg_disk *d = &dc->disks[i];
 		if (d->cdrom || d->format != DOMCFG_DISK_RAW) {
@@ -277,6 +329,8 @@ int cmd_run(int argc, char **argv)
 		{ "debug", no_argument, NULL, 'd' },
 		{ "disk", required_argument, NULL, 'D' },
 		{ "hvc", required_argument, NULL, 'H' },
+		{ "net", required_argument, NULL, 'N' },
+		{ "name", required_argument, NULL, 'A' },
 		{ "rng", no_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -327,6 +381,13 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'H':
 			o.hvc = optarg;
+			break;
+		case 'N':
+			if (parse_net_opt(&o, optarg) < 0)
+				return DOMUS_EXIT_USAGE;
+			break;
+		case 'A':
+			o.name = optarg;
 			break;
 		case 'G':
 			o.rng = 1;
@@ -442,6 +503,8 @@ int cmd_run(int argc, char **argv)
 		.disks = o.disks,
 		.ndisks = o.ndisks,
 		.rng = o.rng,
+		.nics = o.nics,
+		.nnics = o.nnics,
 		.hvc_out = -1,
 		.hvc_in = -1,
 	};
@@ -450,6 +513,10 @@ int cmd_run(int argc, char **argv)
 		close(sfd);
 		goto out;
 	}
+	/* NICs without a MAC get a stable one from the domain name and their index. */
+	for (unsigned i = 0; i < o.nnics; i++)
+		if (!o.nic_mac_set[i])
+			domcfg_derive_mac(o.name ? o.name : "domus", i, o.nics[i].mac);
 	struct machine *m = calloc(1, sizeof(*m));
 	for (;;) {
 		char err[512];

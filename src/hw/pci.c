@@ -39,13 +39,17 @@ static void bar_unmap(struct pci_device *d, int i)
 		d->ops->bar_moved(d, i, false, bar->mapped_at);
 }
 
-void pci_bus_destroy(struct pci_bus *b)
+void pci_bus_unmap_all(struct pci_bus *b)
 {
 	pthread_mutex_lock(&b->lock);
 	for (int f = 0; f < PCI_MAX_DEVFN; f++)
 		for (int i = 0; b->dev[f] && i < 6; i++)
 			bar_unmap(b->dev[f], i);
 	pthread_mutex_unlock(&b->lock);
+}
+
+void pci_bus_destroy(struct pci_bus *b)
+{
 	pthread_mutex_destroy(&b->lock);
 	pthread_mutex_destroy(&b->intx_lock);
 }

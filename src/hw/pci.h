@@ -120,7 +120,9 @@ extern const unsigned pci_pirq_gsi[PCI_NR_PIRQ];
 void pci_bus_init(struct pci_bus *b, struct bus *pio, struct bus *mmio,
 		  void (*irq_set)(void *ctx, unsigned gsi, int level), void *irq_ctx,
 		  const struct pci_windows *win);
-/* Unmaps every BAR; the devices themselves belong to their owners. */
+/* Unmap every BAR (calling the devices' bar_moved hooks): do it while the devices live. */
+void pci_bus_unmap_all(struct pci_bus *b);
+/* Release the bus; it no longer touches the devices, which may be gone already. */
 void pci_bus_destroy(struct pci_bus *b);
 
 /* Fill the header of a type-0 function. class_code = base << 16 | sub << 8 | prog-if.

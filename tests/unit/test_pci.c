@@ -135,6 +135,7 @@ static void test_bars(void)
 	CHECK_EQ(bus_add(&mmio, 0xE0000000, 0x1000, &dummy_ops, &b, "other"), 0);
 	pci_cfg_write(&b, df, PCI_BAR0 + 4, 4, 0xE0000000);
 	CHECK(!d.bar[1].mapped);
+	pci_bus_unmap_all(&b);
 	pci_bus_destroy(&b);
 	CHECK(bus_read(&mmio, 0xE0000000, 4, &v));
 	CHECK(!bus_read(&mmio, 0x200000000ull, 4, &v));
