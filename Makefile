@@ -13,7 +13,7 @@ endif
 WARN    := -Wall -Wextra -Wshadow -Wcast-qual -Wstrict-prototypes -Wmissing-prototypes -Werror
 CFLAGS  := -std=gnu11 -O2 -g $(WARN) $(SANFLAGS) -Isrc -D_GNU_SOURCE -MMD -MP
 LDFLAGS := $(SANFLAGS) -pthread
-LIBS    := -ljson-c -lz
+LIBS    := -ljson-c -luring -lz
 
 # Every .c under src/ except the programs' main files goes into libdomus.a.
 MAINS   := src/cli/main.c src/manager/domusd_main.c

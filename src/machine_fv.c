@@ -7,8 +7,9 @@
  *
  *   0x0402         debug port: SeaBIOS's log (domus run --debug)
  *   0x0510-0x051B  fw_cfg (selector, data, DMA)
- *   0x0CF8/0x0CFC  PCI configuration (i440FX); 00:00.0 host bridge, 00:01.0 PIIX3 ISA,
- *                  00:01.1 PIIX3 IDE, 00:01.3 PIIX4 PM (ACPI block where PMBA says; SCI IRQ 9)
+ *   PCI bus 0      (machine_pc.c's host bridge at 0xCF8, made to look like the i440FX firmware
+ *                  knows); 00:01.0 PIIX3 ISA, 00:01.1 PIIX3 IDE, 00:01.3 PIIX4 PM (ACPI block
+ *                  where PMBA says; SCI IRQ 9)
  *   0x01F0/0x03F6  IDE primary (hda, hdb), IRQ 14; 0x0170/0x0376 secondary (hdc, hdd), IRQ 15;
  *                  bus master registers where BAR4 of 00:01.1 says
  *   0x03B0-0x03DF  VGA registers; 0xA0000-0xBFFFF VGA memory (MMIO); its BIOS (vgabios-isavga.bin
@@ -22,13 +23,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/disk.h"
+#include "backend/image.h"
 #include "boot/acpi_fv.h"
 #include "boot/e820.h"
 #include "boot/firmware.h"
 #include "hw/debugcon.h"
 #include "hw/fw_cfg.h"
-#include "hw/i440fx.h"
 #include "hw/ide.h"
 #include "hw/piix.h"
 #include "hw/vga.h"
@@ -49,40 +49,25 @@ static const unsigned ide_irq[2] = { 14, 15 };
 struct machine_fv {
 	struct firmware fw;
 	struct fw_cfg fwcfg;
-	struct i440fx pci;
 	struct piix piix;
 	struct debugcon dbg;
 	struct irq_line irq_ide[2];
 	struct ide_channel ide[2];
 	struct vga vga;
-	struct disk disks[FV_MAX_DISKS];
-	int disk_open[FV_MAX_DISKS];
+	struct image disks[FV_MAX_DISKS];
+	int image_open[FV_MAX_DISKS];
 	int up, ide_up, vga_up;
 };
 
 static void pm_moved(void *ctx, uint64_t old_base, uint64_t new_base)
 {
 	struct machine *m = ctx;
-	if (old_base != PCI_NO_BAR)
+	if (old_base != PIIX_NO_PM)
 		bus_remove(&m->vm.pio, old_base, &m->pm);
-	if (new_base != PCI_NO_BAR &&
+	if (new_base != PIIX_NO_PM &&
 	    bus_add(&m->vm.pio, new_base, ACPI_PM_LEN, &acpi_pm_ops, &m->pm, "acpi-pm") < 0)
 		log_debug("PIIX4: PM block at 0x%llx overlaps another device; not decoded",
 			  (unsigned long long)new_base);
-}
-
-static void bm_moved(void *ctx, uint64_t old_base, uint64_t new_base)
-{
-	struct machine *m = ctx;
-	for (int ch = 0; ch < 2; ch++) {
-		if (old_base != PCI_NO_BAR)
-			bus_remove(&m->vm.pio, old_base + 8u * ch, &m->fv->ide[ch]);
-		if (new_base != PCI_NO_BAR &&
-		    bus_add(&m->vm.pio, new_base + 8u * ch, IDE_BM_LEN, &ide_bm_ops, &m->fv->ide[ch],
-			    "ide-bm") < 0)
-			log_debug("PIIX3 IDE: bus master registers at 0x%llx overlap another device",
-				  (unsigned long long)new_base);
-	}
 }
 
 static int ide_setup(struct machine *m, const struct machine_config *cfg, char *err,
@@ -100,20 +85,20 @@ static int ide_setup(struct machine *m, const struct machine_config *cfg, char *
 		}
 	}
 	fv->ide_up = 1;
-	for (unsigned i = 0; i < cfg->ndisks && i < FV_MAX_DISKS; i++) {
-		const struct machine_disk *d = &cfg->disks[i];
-		struct disk *bk = NULL;
+	for (unsigned i = 0; i < cfg->nide && i < FV_MAX_DISKS; i++) {
+		const struct machine_ide *d = &cfg->ide[i];
+		struct image *bk = NULL;
 		if (d->index >= FV_MAX_DISKS) {
 			snprintf(err, errlen, "IDE drive %u: there are four, hda to hdd", d->index);
 			return -1;
 		}
 		if (d->path && d->path[0]) {
 			char why[320];
-			if (disk_open(&fv->disks[i], d->path, d->readonly, why, sizeof(why)) < 0) {
+			if (image_open(&fv->disks[i], d->path, d->readonly, why, sizeof(why)) < 0) {
 				snprintf(err, errlen, "%s %s", d->cdrom ? "CD-ROM" : "disk", why);
 				return -1;
 			}
-			fv->disk_open[i] = 1;
+			fv->image_open[i] = 1;
 			bk = &fv->disks[i];
 			if (!d->cdrom && bk->size < IDE_SECTOR) {
 				snprintf(err, errlen, "disk %s: smaller than one sector", d->path);
@@ -171,8 +156,8 @@ static int bootorder_text(const struct machine_config *cfg, char *out, size_t le
 	const char *order = cfg->boot_order && cfg->boot_order[0] ? cfg->boot_order : "cd";
 	out[0] = '\0';
 	for (const char *c = order; *c; c++) {
-		for (unsigned i = 0; i < cfg->ndisks; i++) {
-			const struct machine_disk *d = &cfg->disks[i];
+		for (unsigned i = 0; i < cfg->nide; i++) {
+			const struct machine_ide *d = &cfg->ide[i];
 			if ((*c == 'c' && d->cdrom) || (*c == 'd' && !d->cdrom) || *c == 'n')
 				continue;
 			int n = snprintf(out + o, len - o, "/pci@i0cf8/ide@1,1/drive@%u/disk@%u\n",
@@ -299,13 +284,18 @@ int machine_fv_create(struct machine *m, const struct machine_config *cfg, char 
 	}
 
 	fw_cfg_init(&fv->fwcfg, &vm->mem);
-	i440fx_init(&fv->pci);
-	piix_init(&fv->piix, m, pm_moved, bm_moved);
 	debugcon_init(&fv->dbg, "firmware");
 	fv->up = 1;
-	i440fx_plug(&fv->pci, PIIX_DEVFN_ISA, &fv->piix.isa);
-	i440fx_plug(&fv->pci, PIIX_DEVFN_IDE, &fv->piix.ide);
-	i440fx_plug(&fv->pci, PIIX_DEVFN_PM, &fv->piix.pm);
+	if (ide_setup(m, cfg, err, errlen) < 0)
+		return -1;
+	piix_init(&fv->piix, m, pm_moved, &ide_bm_ops, &fv->ide[0], &fv->ide[1]);
+	piix_i440fx(&m->pci_host.dev);
+	if (pci_bus_add(&m->pci, &fv->piix.isa, PIIX_DEVFN_ISA) < 0 ||
+	    pci_bus_add(&m->pci, &fv->piix.ide, PIIX_DEVFN_IDE) < 0 ||
+	    pci_bus_add(&m->pci, &fv->piix.pm, PIIX_DEVFN_PM) < 0) {
+		snprintf(err, errlen, "PCI slot 1 is taken");
+		return -1;
+	}
 	if (!cfg->firmware) {
 		/* Direct boot: machine_pc.c already decodes the PM block at 0x600, as its ACPI
 		 * tables say; the PIIX4 registers say the same, as firmware would have set them. */
@@ -320,8 +310,6 @@ int machine_fv_create(struct machine *m, const struct machine_config *cfg, char 
 	} ports[] = {
 		{ DEBUGCON_PORT, 1, &debugcon_ops, &fv->dbg, "debugcon" },
 		{ FW_CFG_PORT, FW_CFG_PORT_LEN, &fw_cfg_ops, &fv->fwcfg, "fw_cfg" },
-		{ I440FX_PORT_ADDR, 1, &i440fx_addr_ops, &fv->pci, "pci-addr" },
-		{ I440FX_PORT_DATA, 4, &i440fx_data_ops, &fv->pci, "pci-data" },
 	};
 	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
 		if (bus_add(&vm->pio, ports[i].base, ports[i].len, ports[i].ops, ports[i].ctx,
@@ -332,8 +320,6 @@ int machine_fv_create(struct machine *m, const struct machine_config *cfg, char 
 		}
 	}
 
-	if (ide_setup(m, cfg, err, errlen) < 0)
-		return -1;
 	if (vga_init(&fv->vga) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -359,7 +345,6 @@ void machine_fv_destroy(struct machine *m)
 		return;
 	if (fv->up) {
 		fw_cfg_destroy(&fv->fwcfg);
-		i440fx_destroy(&fv->pci);
 		debugcon_destroy(&fv->dbg);
 	}
 	if (fv->vga_up)
@@ -368,8 +353,8 @@ void machine_fv_destroy(struct machine *m)
 		for (int ch = 0; ch < 2; ch++)
 			ide_destroy(&fv->ide[ch]);
 	for (int i = 0; i < FV_MAX_DISKS; i++)
-		if (fv->disk_open[i])
-			disk_close(&fv->disks[i]);
+		if (fv->image_open[i])
+			image_close(&fv->disks[i]);
 	firmware_free(&fv->fw);
 	free(fv);
 	m->fv = NULL;

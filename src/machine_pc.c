@@ -1,13 +1,17 @@
 #include "machine_pc.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "boot/acpi_fv.h"
 #include "boot/acpi_tables.h"
 #include "boot/boot.h"
 #include "boot/e820.h"
 #include "machine_fv.h"
+#include "vmm/ioeventfd.h"
 #include "vmm/log.h"
 
 /* Fixed PC resources; docs/platform.md is the same table for guest authors. */
@@ -17,13 +21,19 @@
 #define PORT_POST 0x80
 #define PORT_COM1 0x3F8
 #define PORT_ACPI_PM 0x600
-#define PORT_RESET 0xCF9
 #define IRQ_KBD 1
 #define IRQ_COM1 4
 #define IRQ_RTC 8
 #define IRQ_SCI 9
 #define ACPI_TABLES_ADDR BIOS_AREA_START
 #define ACPI_TABLES_MAX 0x10000
+/* PCI windows firmware would program: ports above the ISA range, MMIO in the 32-bit hole below
+ * the IOAPIC, and 64-bit BARs in 16 GiB from the first 1 GiB boundary above RAM. */
+#define PCI_IO_BASE 0xC000
+#define PCI_IO_END 0x10000
+#define PCI_MEM32_BASE PCI_HOLE_START
+#define PCI_MEM32_END 0xFC000000ull
+#define PCI_MEM64_SIZE (16ull << 30)
 
 static void pc_reset(void *ctx)
 {
@@ -83,8 +93,150 @@ static const struct pc_port pc_ports[] = {
 	{ PORT_POST, 1, &post_ops, 0, "post" },
 	{ PORT_COM1, 8, &uart16550_ops, offsetof(struct machine, com1), "com1" },
 	{ PORT_ACPI_PM, ACPI_PM_LEN, &acpi_pm_ops, offsetof(struct machine, pm), "acpi-pm" },
-	{ PORT_RESET, 1, &reset_cf9_ops, offsetof(struct machine, cf9), "reset" },
+	/* 0xCF8-0xCFF: PCI configuration; the byte at 0xCF9 is the reset register, forwarded. */
+	{ PCI_HOST_PORT, PCI_HOST_PORT_LEN, &pci_host_ops, offsetof(struct machine, pci_host),
+	  "pci-host" },
 };
+
+static struct virtio_env pv_env(struct machine *m)
+{
+	return (struct virtio_env){ .mem = &m->vm.mem, .loop = &m->io, .ioeventfd = vm_ioeventfd,
+				    .ioeventfd_ctx = &m->vm };
+}
+
+/* One allocation holding a device and its MSI vectors; NULL with err set. */
+static void *pv_alloc(struct machine *m, size_t size, struct msi_kvm *(*msi)(void *), char *err,
+		      size_t errlen)
+{
+	void *p = calloc(1, size);
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	int e = msi_kvm_init(msi(p), m->vm.vm_fd, &m->vm.routing, VIRTIO_PCI_MAX_QUEUES + 1);
+	if (e < 0) {
+		snprintf(err, errlen, "MSI setup: %s", strerror(-e));
+		msi_kvm_destroy(msi(p));
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static struct msi_kvm *rng_msi(void *p)
+{
+	return &((struct machine_rng *)p)->msi;
+}
+
+static struct msi_kvm *hvc_msi(void *p)
+{
+	return &((struct machine_hvc *)p)->msi;
+}
+
+static struct msi_kvm *net_msi(void *p)
+{
+	return &((struct machine_net *)p)->msi;
+}
+
+static int pv_plug(struct machine *m, struct pci_device *d, char *err, size_t errlen)
+{
+	if (m->next_slot >= 32 || pci_bus_add(&m->pci, d, PCI_DEVFN(m->next_slot, 0)) < 0) {
+		snprintf(err, errlen, "%s: no free PCI slot", d->name);
+		return -1;
+	}
+	m->next_slot++;
+	return 0;
+}
+
+/* Virtio devices on bus 0 from slot 1 up: disks in the order given, then the console and
+ * the entropy source. */
+static int add_pv_devices(struct machine *m, const struct machine_config *cfg, char *err,
+			  size_t errlen)
+{
+	struct vm *vm = &m->vm;
+	struct virtio_env env = pv_env(m);
+	m->next_slot = 1;
+	if (cfg->ndisks > MACHINE_MAX_DISKS) {
+		snprintf(err, errlen, "%u disks: at most %d", cfg->ndisks, MACHINE_MAX_DISKS);
+		return -1;
+	}
+	for (unsigned i = 0; i < cfg->ndisks; i++) {
+		const struct machine_disk *d = &cfg->disks[i];
+		struct machine_blk *b = calloc(1, sizeof(*b));
+		if (!b) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		m->blk[m->nblk++] = b;
+		int e = msi_kvm_init(&b->msi, vm->vm_fd, &vm->routing, VIRTIO_PCI_MAX_QUEUES + 1);
+		if (e < 0) {
+			snprintf(err, errlen, "disk %s: MSI setup: %s", d->name, strerror(-e));
+			return -1;
+		}
+		struct msi_sink sink = msi_kvm_sink(&b->msi);
+		if (virtio_blk_init(&b->blk, d->name, d->path, d->readonly, d->name, &env, &sink,
+				    err, errlen) < 0)
+			return -1;
+		if (pv_plug(m, &b->blk.vp.pci, err, errlen) < 0)
+			return -1;
+	}
+	if (cfg->nnics > MACHINE_MAX_NICS) {
+		snprintf(err, errlen, "%u NICs: at most %d", cfg->nnics, MACHINE_MAX_NICS);
+		return -1;
+	}
+	for (unsigned i = 0; i < cfg->nnics; i++) {
+		const struct machine_nic *c = &cfg->nics[i];
+		struct machine_net *n = pv_alloc(m, sizeof(*n), net_msi, err, errlen);
+		if (!n)
+			return -1;
+		n->tap_fd = -1;
+		m->net[m->nnet++] = n;
+		n->tap_fd = tap_open(c->tap, c->bridge, n->ifname, err, errlen);
+		if (n->tap_fd < 0)
+			return -1;
+		struct msi_sink sink = msi_kvm_sink(&n->msi);
+		char name[16];
+		snprintf(name, sizeof(name), "net%u", i);
+		int e = virtio_net_init(&n->net, name, n->tap_fd, c->mac, &env, &sink);
+		if (e < 0) {
+			snprintf(err, errlen, "virtio-net %s: %s", name, strerror(-e));
+			return -1;
+		}
+		if (pv_plug(m, &n->net.vp.pci, err, errlen) < 0)
+			return -1;
+		log_debug("%s: TAP %s on bridge %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", name,
+			  n->ifname, c->bridge ? c->bridge : "(none)", c->mac[0], c->mac[1],
+			  c->mac[2], c->mac[3], c->mac[4], c->mac[5]);
+	}
+	if (cfg->hvc_out >= 0) {
+		m->hvc = pv_alloc(m, sizeof(*m->hvc), hvc_msi, err, errlen);
+		if (!m->hvc)
+			return -1;
+		struct msi_sink sink = msi_kvm_sink(&m->hvc->msi);
+		int e = virtio_console_init(&m->hvc->con, "hvc0", cfg->hvc_out, cfg->hvc_in, &env,
+					    &sink);
+		if (e < 0) {
+			snprintf(err, errlen, "virtio-console: %s", strerror(-e));
+			return -1;
+		}
+		if (pv_plug(m, &m->hvc->con.vp.pci, err, errlen) < 0)
+			return -1;
+	}
+	if (cfg->rng) {
+		m->rng = pv_alloc(m, sizeof(*m->rng), rng_msi, err, errlen);
+		if (!m->rng)
+			return -1;
+		struct msi_sink sink = msi_kvm_sink(&m->rng->msi);
+		int e = virtio_rng_init(&m->rng->rng, "rng0", &env, &sink);
+		if (e < 0) {
+			snprintf(err, errlen, "virtio-rng: %s", strerror(-e));
+			return -1;
+		}
+		if (pv_plug(m, &m->rng->rng.vp.pci, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
 
 int machine_create(struct machine *m, const struct machine_config *cfg, struct console *con,
 		   char *err, size_t errlen)
@@ -112,6 +264,18 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct c
 	acpi_pm_init(&m->pm, &m->irq_sci, pc_sleep, m, 1);
 	m->cf9 = (struct reset_cf9){ .reset = pc_reset, .ctx = m };
 	m->devices_up = 1;
+	struct ram_layout l;
+	ram_layout_for(cfg->mem_bytes, &l);
+	uint64_t m64 = (HIGH_RAM_START + l.high_size + (1ull << 30) - 1) & ~((1ull << 30) - 1);
+	struct pci_windows pw = { .io_base = PCI_IO_BASE, .io_end = PCI_IO_END,
+				  .mem32_base = PCI_MEM32_BASE, .mem32_end = PCI_MEM32_END,
+				  .mem64_base = m64, .mem64_end = m64 + PCI_MEM64_SIZE };
+	pci_bus_init(&m->pci, &vm->pio, &vm->mmio, vm_irq_set, vm, &pw);
+	m->pci_up = 1;
+	if (pci_host_init(&m->pci_host, &m->pci, &m->cf9) < 0) {
+		snprintf(err, errlen, "PCI host bridge: slot 0 taken");
+		return -1;
+	}
 	for (size_t i = 0; i < sizeof(pc_ports) / sizeof(pc_ports[0]); i++) {
 		const struct pc_port *p = &pc_ports[i];
 		/* On the FV PC the PIIX4 function places the PM block where firmware says. */
@@ -123,6 +287,11 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct c
 		}
 	}
 
+	if (evl_init(&m->io) < 0) {
+		snprintf(err, errlen, "I/O thread: %s", strerror(errno));
+		return -1;
+	}
+	m->io_up = 1;
 	if (cfg->firmware) {
 		if (vm_create_vcpus(vm, err, errlen) < 0 ||
 		    machine_fv_create(m, cfg, err, errlen) < 0)
@@ -134,18 +303,25 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct c
 	/* Direct kernel boot on the FV PC (tiny test guests of the chipset, IDE and VGA). */
 	if (cfg->fv_devices && machine_fv_create(m, cfg, err, errlen) < 0)
 		return -1;
-
-	struct ram_layout l;
+	if (add_pv_devices(m, cfg, err, errlen) < 0)
+		return -1;
+	if (pci_bus_assign(&m->pci) < 0) {
+		snprintf(err, errlen, "PCI: the BARs do not fit in the PCI windows");
+		return -1;
+	}
 	struct e820_table e820;
-	ram_layout_for(cfg->mem_bytes, &l);
 	if (e820_build(&e820, &l) < 0) {
 		snprintf(err, errlen, "memory map: too little RAM");
 		return -1;
 	}
+	struct acpi_pci acpi_pci = { .mem32_base = pw.mem32_base, .mem32_end = pw.mem32_end,
+				     .mem64_base = pw.mem64_base, .mem64_end = pw.mem64_end };
+	memcpy(acpi_pci.pirq_gsi, pci_pirq_gsi, sizeof(acpi_pci.pirq_gsi));
 	struct acpi_config ac = { .nr_cpus = cfg->vcpus,
 				  .with_ioapic = !vm_isa_irqs_via_pic(vm),
 				  .pm_base = PORT_ACPI_PM,
-				  .sci_irq = IRQ_SCI };
+				  .sci_irq = IRQ_SCI,
+				  .pci = &acpi_pci };
 	uint8_t *tables = gpa_to_hva(&vm->mem, ACPI_TABLES_ADDR, ACPI_TABLES_MAX);
 	if (!tables || !acpi_build(tables, ACPI_TABLES_MAX, ACPI_TABLES_ADDR, &ac)) {
 		snprintf(err, errlen, "ACPI tables do not fit");
@@ -175,6 +351,11 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct c
 
 int machine_start(struct machine *m, char *err, size_t errlen)
 {
+	int e = evl_start(&m->io);
+	if (e < 0) {
+		snprintf(err, errlen, "cannot start the I/O thread: %s", strerror(-e));
+		return -1;
+	}
 	return vm_start(&m->vm, err, errlen);
 }
 
@@ -190,6 +371,35 @@ void machine_destroy(struct machine *m)
 	if (vm_stopped(&m->vm) == VM_RUNNING)
 		vm_request_stop(&m->vm, VM_STOP_SIGNAL, NULL);
 	vm_wait(&m->vm);
+	if (m->pci_up)
+		pci_bus_unmap_all(&m->pci);
+	/* Devices first, while the I/O thread still completes their in-flight requests. */
+	for (unsigned i = 0; i < m->nblk; i++) {
+		virtio_blk_destroy(&m->blk[i]->blk);
+		msi_kvm_destroy(&m->blk[i]->msi);
+		free(m->blk[i]);
+	}
+	for (unsigned i = 0; i < m->nnet; i++) {
+		virtio_net_destroy(&m->net[i]->net);
+		msi_kvm_destroy(&m->net[i]->msi);
+		if (m->net[i]->tap_fd >= 0)
+			close(m->net[i]->tap_fd);
+		free(m->net[i]);
+	}
+	if (m->hvc) {
+		virtio_console_destroy(&m->hvc->con);
+		msi_kvm_destroy(&m->hvc->msi);
+		free(m->hvc);
+	}
+	if (m->rng) {
+		virtio_rng_destroy(&m->rng->rng);
+		msi_kvm_destroy(&m->rng->msi);
+		free(m->rng);
+	}
+	if (m->io_up)
+		evl_destroy(&m->io);
+	if (m->pci_up)
+		pci_bus_destroy(&m->pci);
 	vm_destroy(&m->vm);
 	if (m->fv)
 		machine_fv_destroy(m);

@@ -12,10 +12,18 @@
 #include "backend/console.h"
 #include "hw/acpi_pm.h"
 #include "hw/i8042.h"
+#include "hw/pci.h"
+#include "hw/pci_host.h"
 #include "hw/reset_cf9.h"
 #include "hw/rtc_mc146818.h"
 #include "hw/uart16550.h"
+#include "virtio/blk.h"
+#include "virtio/console.h"
+#include "virtio/net.h"
+#include "virtio/rng.h"
+#include "vmm/event_loop.h"
 #include "vmm/irq.h"
+#include "vmm/msi_kvm.h"
 #include "vmm/vm.h"
 
 /* What survives a reset, as on a PC: the battery-backed CMOS RAM and the clock's setting. */
@@ -23,6 +31,46 @@ struct pc_persist {
 	int valid;
 	uint8_t cmos[128];
 	int64_t rtc_offset_s;
+};
+
+#define MACHINE_MAX_DISKS 16
+
+/* A virtio-blk disk: image path, read-only or not, guest-visible name (GET_ID serial). */
+struct machine_disk {
+	const char *path;
+	bool readonly;
+	const char *name;
+};
+
+struct machine_blk {
+	struct virtio_blk blk;
+	struct msi_kvm msi;
+};
+
+#define MACHINE_MAX_NICS 8
+
+/* A virtio-net NIC on a TAP attached to bridge (NULL: none); tap NULL: kernel-chosen name. */
+struct machine_nic {
+	uint8_t mac[6];
+	const char *bridge;
+	const char *tap;
+};
+
+struct machine_net {
+	struct virtio_net net;
+	struct msi_kvm msi;
+	int tap_fd;
+	char ifname[16];
+};
+
+struct machine_rng {
+	struct virtio_rng rng;
+	struct msi_kvm msi;
+};
+
+struct machine_hvc {
+	struct virtio_console con;
+	struct msi_kvm msi;
 };
 
 struct machine_config {
@@ -35,16 +83,22 @@ struct machine_config {
 	const char *cmdline; /* final: host flags already added */
 	int triple_fault_reset;
 	struct pc_persist *persist; /* restored at create, saved at destroy; may be NULL */
-	/* FV guests: firmware instead of a kernel (machine_fv.c) */
-	const char *firmware; /* BIOS image; NULL for direct kernel boot */
 	const struct machine_disk *disks;
 	unsigned ndisks;
+	const struct machine_nic *nics;
+	unsigned nnics;
+	int rng;                /* a virtio-rng device */
+	int hvc_out, hvc_in;    /* a virtio-console writing to hvc_out (>= 0), reading hvc_in */
+	/* FV guests: firmware instead of a kernel (machine_fv.c) */
+	const char *firmware; /* BIOS image; NULL for direct kernel boot */
+	const struct machine_ide *ide;
+	unsigned nide;
 	const char *boot_order; /* "dc": c disk, d CD-ROM, n network */
 	int fv_devices; /* with a kernel: boot it directly on the FV PC's devices (no firmware) */
 };
 
 /* An IDE drive of an FV guest: index 0-3 is hda (primary master) to hdd (secondary slave). */
-struct machine_disk {
+struct machine_ide {
 	const char *path; /* image or host device; NULL or "" = CD-ROM drive without a medium */
 	unsigned index;
 	int cdrom;
@@ -61,8 +115,20 @@ struct machine {
 	struct i8042 kbc;
 	struct acpi_pm pm;
 	struct reset_cf9 cf9;
+	struct pci_bus pci;
+	struct pci_host pci_host;
 	uint8_t post_code;
 	int devices_up;
+	int pci_up;
+	struct event_loop io; /* the I/O thread of the virtio back ends */
+	int io_up;
+	unsigned next_slot;   /* next free PCI slot on bus 0 */
+	struct machine_blk *blk[MACHINE_MAX_DISKS];
+	unsigned nblk;
+	struct machine_rng *rng;
+	struct machine_hvc *hvc;
+	struct machine_net *net[MACHINE_MAX_NICS];
+	unsigned nnet;
 	struct machine_fv *fv; /* FV guests only */
 };
 

@@ -2,101 +2,239 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <linux/fs.h>
+#include <liburing.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-uint64_t disk_refresh_size(struct disk *d)
-{
-	struct stat st;
-	uint64_t size = 0;
-	if (d->fd < 0 || fstat(d->fd, &st) < 0)
-		return 0;
-	if (S_ISBLK(st.st_mode)) {
-		if (ioctl(d->fd, BLKGETSIZE64, &size) < 0)
-			size = 0;
-	} else {
-		size = (uint64_t)st.st_size;
-	}
-	d->size = size;
-	return size;
-}
+#include "vmm/log.h"
 
-int disk_open(struct disk *d, const char *path, int readonly, char *err, size_t errlen)
+struct disk_sync_done {
+	void *tag;
+	int64_t res;
+};
+
+int disk_open(struct disk *d, const char *path, bool readonly, char *err, size_t errlen)
 {
 	memset(d, 0, sizeof(*d));
-	d->fd = -1;
-	snprintf(d->path, sizeof(d->path), "%s", path);
-	struct stat st;
-	if (stat(path, &st) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		snprintf(err, errlen, "%s: neither an image file nor a block device", path);
-		return -1;
-	}
-	d->is_blockdev = S_ISBLK(st.st_mode);
-	/* A host CD-ROM without a disc must still open: O_NONBLOCK does that. */
-	int flags = (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | (d->is_blockdev ? O_NONBLOCK : 0);
-	d->fd = open(path, flags);
-	if (d->fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
+	d->fd = d->event_fd = -1;
 	d->readonly = readonly;
-	disk_refresh_size(d);
+	d->fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (d->fd < 0) {
+		snprintf(err, errlen, "image %s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(d->fd, &st) < 0) {
+		snprintf(err, errlen, "image %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		d->is_blockdev = true;
+		if (ioctl(d->fd, BLKGETSIZE64, &d->size) < 0) {
+			snprintf(err, errlen, "image %s: cannot read the device size: %s", path,
+				 strerror(errno));
+			goto fail;
+		}
+	} else if (S_ISREG(st.st_mode)) {
+		d->size = (uint64_t)st.st_size;
+	} else {
+		snprintf(err, errlen, "image %s: not a regular file or block device", path);
+		goto fail;
+	}
+	if (d->size % 512) {
+		snprintf(err, errlen, "image %s: size %llu is not a multiple of 512 bytes (pad or "
+			 "truncate it, e.g. truncate -s %llu %s)", path,
+			 (unsigned long long)d->size, (unsigned long long)((d->size + 511) & ~511ull),
+			 path);
+		goto fail;
+	}
+	/* An open file description lock: held while this fd lives, never inherited. A writer
+	 * takes it exclusive, a reader shared, so writers exclude everyone else. */
+	struct flock fl = { .l_type = (short)(readonly ? F_RDLCK : F_WRLCK), .l_whence = SEEK_SET };
+	if (fcntl(d->fd, F_OFD_SETLK, &fl) < 0) {
+		if (errno == EAGAIN || errno == EACCES)
+			snprintf(err, errlen, "image %s: in use by another domain (%s)", path,
+				 readonly ? "open read-write there"
+					  : "open there; a read-write disk cannot be shared");
+		else
+			snprintf(err, errlen, "image %s: cannot lock it: %s", path, strerror(errno));
+		goto fail;
+	}
+	d->path = strdup(path);
 	return 0;
+fail:
+	close(d->fd);
+	d->fd = -1;
+	return -1;
 }
 
 void disk_close(struct disk *d)
 {
+	if (d->ring) {
+		io_uring_queue_exit(d->ring);
+		free(d->ring);
+	}
+	if (d->event_fd >= 0)
+		close(d->event_fd);
 	if (d->fd >= 0)
 		close(d->fd);
-	d->fd = -1;
+	free(d->sync_done);
+	free(d->path);
+	memset(d, 0, sizeof(*d));
+	d->fd = d->event_fd = -1;
 }
 
-int disk_read(struct disk *d, uint64_t off, void *buf, size_t len)
+int disk_io_init(struct disk *d, unsigned depth, disk_done_fn done, void *ctx)
 {
-	if (off > d->size || len > d->size - off)
-		return -EIO;
-	size_t got = 0;
-	while (got < len) {
-		ssize_t n = pread(d->fd, (uint8_t *)buf + got, len - got, (off_t)(off + got));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO; /* the file shrank under us */
-		got += (size_t)n;
+	d->depth = depth;
+	d->done = done;
+	d->done_ctx = ctx;
+	d->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->event_fd < 0)
+		return -errno;
+	struct io_uring *ring = calloc(1, sizeof(*ring));
+	if (ring && io_uring_queue_init(depth, ring, 0) == 0) {
+		if (io_uring_register_eventfd(ring, d->event_fd) == 0) {
+			d->ring = ring;
+			return 0;
+		}
+		io_uring_queue_exit(ring);
 	}
-	return 0;
+	free(ring);
+	log_debug("%s: io_uring unavailable; synchronous I/O on the I/O thread", d->path);
+	d->sync_done = calloc(depth, sizeof(*d->sync_done));
+	return d->sync_done ? 0 : -ENOMEM;
 }
 
-int disk_write(struct disk *d, uint64_t off, const void *buf, size_t len)
+int disk_io_event_fd(const struct disk *d)
 {
-	if (d->readonly)
-		return -EROFS;
-	if (off > d->size || len > d->size - off)
-		return -EIO;
-	size_t put = 0;
-	while (put < len) {
-		ssize_t n = pwrite(d->fd, (const uint8_t *)buf + put, len - put,
-				   (off_t)(off + put));
-		if (n < 0 && errno == EINTR)
+	return d->event_fd;
+}
+
+static int fa_mode(enum disk_op op)
+{
+	return op == DISK_PUNCH ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
+				: FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+}
+
+static int64_t sync_rw(int fd, bool write, const struct iovec *iov, unsigned n, uint64_t off)
+{
+	/* One call is enough for files and block devices short of an error; loop anyway. */
+	int64_t done = 0;
+	struct iovec local[1024];
+	if (n > sizeof(local) / sizeof(local[0]))
+		return -EINVAL;
+	memcpy(local, iov, n * sizeof(*iov));
+	struct iovec *v = local;
+	while (n) {
+		ssize_t r = write ? pwritev(fd, v, (int)n, (off_t)(off + (uint64_t)done))
+				  : preadv(fd, v, (int)n, (off_t)(off + (uint64_t)done));
+		if (r < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		put += (size_t)n;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		done += r;
+		while (n && (size_t)r >= v->iov_len) {
+			r -= (ssize_t)v->iov_len;
+			v++;
+			n--;
+		}
+		if (n) {
+			v->iov_base = (char *)v->iov_base + r;
+			v->iov_len -= (size_t)r;
+		}
 	}
-	return 0;
+	return done;
 }
 
-int disk_flush(struct disk *d)
+static int64_t sync_exec(struct disk *d, const struct disk_req *r)
 {
-	if (d->readonly)
+	switch (r->op) {
+	case DISK_READ:
+		return sync_rw(d->fd, false, r->iov, r->iovcnt, r->off);
+	case DISK_WRITE:
+		return sync_rw(d->fd, true, r->iov, r->iovcnt, r->off);
+	case DISK_FLUSH:
+		return fdatasync(d->fd) < 0 ? -errno : 0;
+	default:
+		return fallocate(d->fd, fa_mode(r->op), (off_t)r->off, (off_t)r->len) < 0 ? -errno : 0;
+	}
+}
+
+int disk_io_queue(struct disk *d, const struct disk_req *r)
+{
+	if (!d->ring) {
+		if (d->nr_sync_done >= d->depth)
+			return -EBUSY;
+		d->sync_done[d->nr_sync_done++] = (struct disk_sync_done){ r->tag, sync_exec(d, r) };
 		return 0;
-	return fdatasync(d->fd) < 0 ? -errno : 0;
+	}
+	struct io_uring_sqe *sqe = io_uring_get_sqe(d->ring);
+	if (!sqe)
+		return -EBUSY;
+	switch (r->op) {
+	case DISK_READ:
+		io_uring_prep_readv(sqe, d->fd, r->iov, r->iovcnt, r->off);
+		break;
+	case DISK_WRITE:
+		io_uring_prep_writev(sqe, d->fd, r->iov, r->iovcnt, r->off);
+		break;
+	case DISK_FLUSH:
+		io_uring_prep_fsync(sqe, d->fd, IORING_FSYNC_DATASYNC);
+		break;
+	default:
+		io_uring_prep_fallocate(sqe, d->fd, fa_mode(r->op), r->off, r->len);
+		break;
+	}
+	io_uring_sqe_set_data(sqe, r->tag);
+	d->queued++;
+	return 0;
+}
+
+void disk_io_submit(struct disk *d)
+{
+	if (!d->ring) {
+		if (d->nr_sync_done) {
+			uint64_t one = 1;
+			if (write(d->event_fd, &one, sizeof(one)) < 0)
+				log_debug("disk event: %s", strerror(errno));
+		}
+		return;
+	}
+	if (d->queued) {
+		int r = io_uring_submit(d->ring);
+		if (r < 0)
+			log_warn("%s: io_uring_submit: %s", d->path, strerror(-r));
+		d->queued = 0;
+	}
+}
+
+void disk_io_poll(struct disk *d)
+{
+	uint64_t n;
+	if (read(d->event_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_debug("disk event: %s", strerror(errno));
+	if (!d->ring) {
+		unsigned cnt = d->nr_sync_done;
+		d->nr_sync_done = 0;
+		for (unsigned i = 0; i < cnt; i++)
+			d->done(d->done_ctx, d->sync_done[i].tag, d->sync_done[i].res);
+		return;
+	}
+	struct io_uring_cqe *cqe;
+	while (io_uring_peek_cqe(d->ring, &cqe) == 0) {
+		void *tag = io_uring_cqe_get_data(cqe);
+		int64_t res = cqe->res;
+		io_uring_cqe_seen(d->ring, cqe);
+		d->done(d->done_ctx, tag, res);
+	}
 }

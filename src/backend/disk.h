@@ -1,27 +1,59 @@
-/* A disk back end: a raw image file or a host block device (e.g. /dev/sr0), read and written
- * with pread/pwrite on the calling thread. Sizes are in bytes; a request beyond the end, a short
- * read or an I/O error returns -EIO (-errno for others), which the device model turns into an
- * error the guest sees. Flush is fdatasync: never acknowledged before the data is stable. */
+/* Disk images for block devices: a raw image file or a host block device, opened read-write
+ * or read-only, with an advisory lock so that two running domains never share an image
+ * read-write (an image open read-write elsewhere is refused, as is opening read-write an
+ * image another domain has open at all). An image file whose size is not a multiple of 512
+ * bytes is refused.
+ *
+ * I/O goes through io_uring (liburing) when the host allows it, else synchronous calls on
+ * the I/O thread. disk_io_*() queue requests; completions come back through the done
+ * callback on the I/O thread, from the eventfd the caller watches (disk_io_event_fd()). */
 #ifndef DOMUS_DISK_H
 #define DOMUS_DISK_H
-#include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
-struct disk {
-	int fd;
-	uint64_t size;
-	int readonly;
-	int is_blockdev;
-	char path[256];
+enum disk_op { DISK_READ, DISK_WRITE, DISK_FLUSH, DISK_PUNCH, DISK_ZERO };
+
+struct disk_req {
+	enum disk_op op;
+	uint64_t off, len;        /* bytes; for READ/WRITE len is the iovecs' total */
+	const struct iovec *iov;
+	unsigned iovcnt;
+	void *tag;
 };
 
-/* Open path; 0, or -1 with the reason in err. */
-int disk_open(struct disk *d, const char *path, int readonly, char *err, size_t errlen);
+typedef void (*disk_done_fn)(void *ctx, void *tag, int64_t res); /* res: bytes or -errno */
+
+struct disk {
+	char *path;
+	int fd;
+	bool readonly;
+	bool is_blockdev;
+	uint64_t size;
+	/* I/O engine */
+	void *ring;               /* struct io_uring *, NULL: synchronous */
+	unsigned depth, queued;
+	int event_fd;
+	disk_done_fn done;
+	void *done_ctx;
+	/* synchronous engine: finished requests waiting for the next poll */
+	struct disk_sync_done *sync_done;
+	unsigned nr_sync_done;
+};
+
+/* Open and lock path. 0, or -1 with the reason in err ("image /x: ..."). */
+int disk_open(struct disk *d, const char *path, bool readonly, char *err, size_t errlen);
 void disk_close(struct disk *d);
-int disk_read(struct disk *d, uint64_t off, void *buf, size_t len);
-int disk_write(struct disk *d, uint64_t off, const void *buf, size_t len);
-int disk_flush(struct disk *d);
-/* Size again (a host CD-ROM's medium may have changed); 0 when there is none. */
-uint64_t disk_refresh_size(struct disk *d);
+/* Prepare the engine for up to depth requests in flight. 0 or -errno. */
+int disk_io_init(struct disk *d, unsigned depth, disk_done_fn done, void *ctx);
+/* Readable when completions are ready: call disk_io_poll(). */
+int disk_io_event_fd(const struct disk *d);
+/* Queue one request (not yet submitted). 0 or -EBUSY when depth are in flight. */
+int disk_io_queue(struct disk *d, const struct disk_req *r);
+/* Submit everything queued. */
+void disk_io_submit(struct disk *d);
+/* Reap completions, calling done for each. */
+void disk_io_poll(struct disk *d);
 
 #endif

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "boot/aml.h"
+#include "boot/dsdt.h"
 #include "hw/acpi_pm.h"
 
 #define IOAPIC_ADDR 0xFEC00000u
@@ -77,14 +79,6 @@ static void gas_io(uint8_t *g, uint16_t port, uint8_t bits, uint8_t access)
 	put64(g + 4, port);
 }
 
-/* DSDT: just the \_S5 sleep-type package the PM1a control register expects. */
-static const uint8_t dsdt_aml[] = {
-	0x08, '_', 'S', '5', '_',               /* NameOp "_S5_" */
-	0x12, 0x08, 0x04,                       /* PackageOp, PkgLength 8, 4 elements */
-	0x0A, ACPI_S5_TYP, 0x0A, ACPI_S5_TYP,   /* BytePrefix SLP_TYPa, SLP_TYPb */
-	0x00, 0x00,                             /* reserved */
-};
-
 size_t acpi_build(uint8_t *buf, size_t cap, uint64_t base, const struct acpi_config *cfg)
 {
 	struct tbuf t = { .p = buf, .cap = cap };
@@ -93,14 +87,21 @@ size_t acpi_build(uint8_t *buf, size_t cap, uint64_t base, const struct acpi_con
 	uint8_t *xsdt = take(&t, HDR_LEN + 2 * 8);
 	size_t fadt_off = t.len;
 	uint8_t *fadt = take(&t, 276);
-	size_t dsdt_off = t.len;
-	uint8_t *dsdt = take(&t, HDR_LEN + sizeof(dsdt_aml));
 	size_t madt_off = t.len;
 	size_t madt_len = HDR_LEN + 8 + cfg->nr_cpus * 8 + 6 +
 			  (cfg->with_ioapic ? 12 + 10 : 0);
 	uint8_t *madt = take(&t, madt_len);
+	/* The DSDT goes last: its size is known only once its AML is written. */
+	size_t dsdt_off = t.len;
+	uint8_t *dsdt = take(&t, HDR_LEN);
 	if (t.overflow || cfg->nr_cpus == 0 || cfg->nr_cpus > 255)
 		return 0;
+	struct aml aml;
+	aml_init(&aml, t.p + t.len, t.cap - t.len);
+	dsdt_build(&aml, cfg);
+	if (!aml_ok(&aml))
+		return 0;
+	t.len += aml.len;
 
 	/* RSDP (ACPI 6.x 5.2.5.3) */
 	memcpy(rsdp, "RSD PTR ", 8);
@@ -150,8 +151,7 @@ size_t acpi_build(uint8_t *buf, size_t cap, uint64_t base, const struct acpi_con
 	memcpy(fadt + 268, "DOMUS   ", 8);
 	finish(fadt);
 
-	header(dsdt, "DSDT", (uint32_t)(HDR_LEN + sizeof(dsdt_aml)), 2);
-	memcpy(dsdt + HDR_LEN, dsdt_aml, sizeof(dsdt_aml));
+	header(dsdt, "DSDT", (uint32_t)(HDR_LEN + aml.len), 2);
 	finish(dsdt);
 
 	/* MADT (ACPI 6.3 5.2.12) */

@@ -23,6 +23,7 @@
 
 #define MAX_KERNEL_BYTES (512ull << 20)
 #define MAX_OVERRIDES 64
+#define MAX_IDE 4
 
 struct runner {
 	pthread_mutex_t lock;
@@ -40,19 +41,23 @@ static void usage(FILE *f)
 		"  --cmdline TEXT     kernel command line\n"
 		"  --memory MIB       guest RAM in MiB (default 128)\n"
 		"  --vcpus N          virtual CPUs (default 1)\n"
-		"  --cdrom FILE       FV: an ISO image or host CD-ROM device as IDE CD-ROM (hdc)\n"
-		"  --disk FILE        FV: a raw disk image as IDE disk (hda, then hdb, hdd)\n"
-		"  --boot ORDER       FV: boot order over c (disk), d (CD-ROM), n (network); default cd\n"
-		"  --firmware FILE    FV: BIOS image (default " FIRMWARE_DEFAULT ")\n"
-		"  --fv-devices       with --kernel: boot it directly on the FV PC (PCI chipset, IDE\n"
-		"                     drives from --cdrom/--disk, VGA), for device tests\n"
-		"  --power-button-after SECONDS  press the ACPI power button once, after SECONDS\n"
-		"                     (for tests; the domain-zero control socket will do it on demand)\n"
-		"  --screenshot FILE  FV: when the domain stops, write its VGA text screen to FILE (PNG)\n"
-		"                     and FILE.txt\n"
 		"  --no-reboot        exit with status %d when the guest reboots\n"
 		"  --triple-fault-reset  a triple fault resets the guest (default: crash)\n"
 		"  --pvm-aware        the kernel is PVM-aware: add no PVM-host kernel flags\n"
+		"  --disk PATH[,ro][,name=NAME]  a virtio-blk disk on a raw image or block device\n"
+		"  --net bridge=BR[,mac=MAC][,tap=NAME]  a virtio-net NIC on a TAP in bridge BR\n"
+		"  --name NAME        domain name (NIC MACs are derived from it; default \"domus\")\n"
+		"  --hvc OUT[,in=IN]  a virtio console (hvc0) writing to file OUT, reading IN\n"
+		"  --rng              a virtio-rng entropy device (host getrandom)\n"
+		"FV guests (no --kernel: SeaBIOS boots from IDE drives; --disk images become hda, hdb, hdd):\n"
+		"  --cdrom FILE       an ISO image or host CD-ROM device as IDE CD-ROM (hdc)\n"
+		"  --boot ORDER       boot order over c (disk), d (CD-ROM), n (network); default cd\n"
+		"  --firmware FILE    BIOS image (default " FIRMWARE_DEFAULT ")\n"
+		"  --screenshot FILE  when the domain stops, write its VGA text screen to FILE (PNG)\n"
+		"                     and FILE.txt\n"
+		"  --fv-devices       with --kernel: boot it directly on the FV PC (PCI chipset, IDE\n"
+		"                     drives from --cdrom/--disk, VGA), for device tests\n"
+		"  --power-button-after SECONDS  press the ACPI power button once, after SECONDS\n"
 		"  --debug            debug messages (also DOMUS_DEBUG=1)\n\n"
 		"Options override the config file. On a terminal, Ctrl-A x quits and Ctrl-A h helps.\n"
 		"Exit status: 0 powered off, 1 error, 2 usage, 3 reboot (--no-reboot), 4 crash,\n"
@@ -145,30 +150,38 @@ static int exit_status(enum vm_stop why, int sig)
 	}
 }
 
-#define MAX_FV_DISKS 4
-
 struct run_opts {
 	const char *kernel, *initrd, *cmdline;
 	unsigned long long memory_mib, vcpus;
 	int no_reboot, triple_fault_reset, pvm_aware;
+	struct machine_disk disks[MACHINE_MAX_DISKS];
+	char disk_specs[MACHINE_MAX_DISKS][1024]; /* --disk arguments, split in place */
+	char disk_names[MACHINE_MAX_DISKS][16];
+	unsigned ndisks;
+	const char *hvc;
+	int rng;
+	const char *name;
+	struct machine_nic nics[MACHINE_MAX_NICS];
+	char nic_specs[MACHINE_MAX_NICS][256];
+	bool nic_mac_set[MACHINE_MAX_NICS];
+	unsigned nnics;
 	/* FV: firmware boot with IDE drives */
 	int fv, fv_devices;
-	const char *firmware, *boot;
-	struct machine_disk disks[MAX_FV_DISKS];
-	unsigned ndisks;
+	const char *firmware, *boot, *screenshot;
+	struct machine_ide ide[MAX_IDE];
+	unsigned nide;
 	long long power_button_ms; /* -1: never */
-	const char *screenshot;
 };
 
 /* Place an IDE drive: at want (0-3) if free, else at the first free of hda, hdb, hdd, hdc. */
-static int add_fv_disk(struct run_opts *o, const char *path, int cdrom, int want, int readonly)
+static int add_ide(struct run_opts *o, const char *path, int cdrom, int want, int readonly)
 {
 	static const unsigned order[] = { 0, 1, 3, 2 };
-	int used[MAX_FV_DISKS] = { 0 };
-	for (unsigned i = 0; i < o->ndisks; i++)
-		used[o->disks[i].index] = 1;
-	int at = want >= 0 && want < MAX_FV_DISKS && !used[want] ? want : -1;
-	for (unsigned i = 0; at < 0 && i < MAX_FV_DISKS; i++)
+	int used[MAX_IDE] = { 0 };
+	for (unsigned i = 0; i < o->nide; i++)
+		used[o->ide[i].index] = 1;
+	int at = want >= 0 && want < MAX_IDE && !used[want] ? want : -1;
+	for (unsigned i = 0; at < 0 && i < MAX_IDE; i++)
 		if (!used[order[i]])
 			at = (int)order[i];
 	if (at < 0 || (want >= 0 && at != want)) {
@@ -176,9 +189,105 @@ static int add_fv_disk(struct run_opts *o, const char *path, int cdrom, int want
 			at < 0 ? "all are taken" : "that one is taken");
 		return -1;
 	}
-	o->disks[o->ndisks++] = (struct machine_disk){ .path = path, .index = (unsigned)at,
-						       .cdrom = cdrom, .readonly = readonly || cdrom };
-	o->fv = 1;
+	o->ide[o->nide++] = (struct machine_ide){ .path = path, .index = (unsigned)at,
+						  .cdrom = cdrom, .readonly = readonly || cdrom };
+	return 0;
+}
+
+/* --net bridge=BR[,mac=MAC][,tap=NAME], split in place. */
+static int parse_net_opt(struct run_opts *o, const char *arg)
+{
+	unsigned i = o->nnics;
+	if (i == MACHINE_MAX_NICS || strlen(arg) >= sizeof(o->nic_specs[0])) {
+		log_err("--net %s: too many NICs or too long", arg);
+		return -1;
+	}
+	char *s = o->nic_specs[i], *save = NULL;
+	strcpy(s, arg);
+	struct machine_nic *n = &o->nics[i];
+	memset(n, 0, sizeof(*n));
+	for (char *kv = strtok_r(s, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(kv, "bridge=", 7) && kv[7]) {
+			n->bridge = kv + 7;
+		} else if (!strncmp(kv, "tap=", 4) && kv[4] && strlen(kv + 4) < 16) {
+			n->tap = kv + 4;
+		} else if (!strncmp(kv, "mac=", 4) && domcfg_parse_mac(kv + 4, n->mac) == 0) {
+			o->nic_mac_set[i] = true;
+		} else {
+			log_err("--net %s: bad option '%s' (bridge=BR, mac=xx:xx:xx:xx:xx:xx, "
+				"tap=NAME)", arg, kv);
+			return -1;
+		}
+	}
+	o->nnics++;
+	return 0;
+}
+
+/* --hvc OUT[,in=IN]: output appended to OUT, input read from IN (e.g. a FIFO). */
+static int open_hvc(const char *spec, int *out, int *in)
+{
+	char path[1024];
+	const char *comma = strchr(spec, ',');
+	size_t n = comma ? (size_t)(comma - spec) : strlen(spec);
+	if (n == 0 || n >= sizeof(path) || (comma && strncmp(comma, ",in=", 4))) {
+		log_err("--hvc %s: expected OUT[,in=IN]", spec);
+		return -1;
+	}
+	memcpy(path, spec, n);
+	path[n] = 0;
+	*out = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (*out < 0) {
+		log_err("--hvc %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (comma) {
+		*in = open(comma + 4, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (*in < 0) {
+			log_err("--hvc input %s: %s", comma + 4, strerror(errno));
+			close(*out);
+			*out = -1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* --disk PATH[,ro|rw][,name=NAME] */
+static int parse_disk_opt(struct run_opts *o, const char *arg)
+{
+	unsigned i = o->ndisks;
+	if (i == MACHINE_MAX_DISKS) {
+		log_err("--disk %s: at most %d disks", arg, MACHINE_MAX_DISKS);
+		return -1;
+	}
+	char *s = o->disk_specs[i];
+	if (strlen(arg) >= sizeof(o->disk_specs[i])) {
+		log_err("--disk %s: too long", arg);
+		return -1;
+	}
+	strcpy(s, arg);
+	struct machine_disk *d = &o->disks[i];
+	snprintf(o->disk_names[i], sizeof(o->disk_names[i]), "vd%c", 'a' + i);
+	*d = (struct machine_disk){ .path = s, .name = o->disk_names[i] };
+	char *save = NULL;
+	strtok_r(s, ",", &save);
+	for (char *opt; (opt = strtok_r(NULL, ",", &save));) {
+		if (!strcmp(opt, "ro"))
+			d->readonly = true;
+		else if (!strcmp(opt, "rw"))
+			d->readonly = false;
+		else if (!strncmp(opt, "name=", 5) && opt[5] && strlen(opt + 5) < 16)
+			snprintf(o->disk_names[i], sizeof(o->disk_names[i]), "%s", opt + 5);
+		else {
+			log_err("--disk %s: unknown option '%s' (ro, rw, name=NAME)", arg, opt);
+			return -1;
+		}
+	}
+	if (!*d->path || *arg == ',') {
+		log_err("--disk %s: no image path", arg);
+		return -1;
+	}
+	o->ndisks++;
 	return 0;
 }
 
@@ -197,7 +306,8 @@ static int apply_config(const char *path, const char *const *ov, size_t nov, str
 			return -1;
 		}
 		if (dc->nnics) {
-			log_err("%s: vif devices are not available in this version of Domus", path);
+			log_err("%s: vif: FV guests have no network devices in this version of Domus",
+				path);
 			return -1;
 		}
 		for (size_t i = 0; i < dc->ndisks; i++) {
@@ -212,15 +322,53 @@ static int apply_config(const char *path, const char *const *ov, size_t nov, str
 					d->line, d->vdev, domcfg_format_name(d->format));
 				return -1;
 			}
-			if (add_fv_disk(o, d->target, d->cdrom, (int)d->index, d->readonly) < 0)
+			if (add_ide(o, d->target, d->cdrom, (int)d->index, d->readonly) < 0)
 				return -1;
 		}
 		if (!o->boot)
 			o->boot = dc->boot;
+		if (!have_mem)
+			o->memory_mib = dc->memory_mib;
+		if (!have_vcpus)
+			o->vcpus = dc->vcpus;
 		o->fv = 1;
-	} else if (dc->ndisks || dc->nnics) {
-		log_err("%s: disk and vif devices are not available in this version of Domus", path);
-		return -1;
+		return 0;
+	}
+	for (size_t i = 0; i < dc->nnics; i++) {
+		const struct domcfg_nic *n = &dc->nics[i];
+		if (n->model && strcmp(n->model, "virtio") && strcmp(n->model, "virtio-net")) {
+			log_err("%s:%d: vif model=%s: PV guests get virtio-net NICs", path, n->line,
+				n->model);
+			return -1;
+		}
+		if (o->nnics == MACHINE_MAX_NICS) {
+			log_err("%s:%d: at most %d NICs", path, n->line, MACHINE_MAX_NICS);
+			return -1;
+		}
+		struct machine_nic *m = &o->nics[o->nnics];
+		memset(m, 0, sizeof(*m));
+		memcpy(m->mac, n->mac, 6); /* domcfg_build derived it when none was given */
+		m->bridge = n->bridge;
+		m->tap = n->vifname;
+		o->nic_mac_set[o->nnics++] = true;
+	}
+	if (!o->name)
+		o->name = dc->name;
+	for (size_t i = 0; i < dc->ndisks; i++) {
+		const struct domcfg_disk *d = &dc->disks[i];
+		if (d->cdrom || d->format != DOMCFG_DISK_RAW) {
+			log_err("%s:%d: disk %s: PV guests get virtio-blk disks on raw images; %s is "
+				"not supported", path, d->line, d->vdev,
+				d->cdrom ? "a CD-ROM" : domcfg_format_name(d->format));
+			return -1;
+		}
+		if (o->ndisks == MACHINE_MAX_DISKS) {
+			log_err("%s:%d: at most %d disks", path, d->line, MACHINE_MAX_DISKS);
+			return -1;
+		}
+		o->disks[o->ndisks++] = (struct machine_disk){ .path = d->target,
+							       .readonly = d->readonly,
+							       .name = d->vdev };
 	}
 	if (!o->kernel)
 		o->kernel = dc->kernel;
@@ -246,18 +394,26 @@ int cmd_run(int argc, char **argv)
 		{ "no-reboot", no_argument, NULL, 'R' },
 		{ "triple-fault-reset", no_argument, NULL, 'T' },
 		{ "pvm-aware", no_argument, NULL, 'P' },
-		{ "cdrom", required_argument, NULL, 'C' },
+		{ "debug", no_argument, NULL, 'd' },
 		{ "disk", required_argument, NULL, 'D' },
+		{ "hvc", required_argument, NULL, 'H' },
+		{ "net", required_argument, NULL, 'N' },
+		{ "name", required_argument, NULL, 'A' },
+		{ "rng", no_argument, NULL, 'G' },
+		{ "cdrom", required_argument, NULL, 'C' },
 		{ "boot", required_argument, NULL, 'B' },
 		{ "firmware", required_argument, NULL, 'F' },
-		{ "power-button-after", required_argument, NULL, 'W' },
 		{ "screenshot", required_argument, NULL, 'S' },
 		{ "fv-devices", no_argument, NULL, 'V' },
-		{ "debug", no_argument, NULL, 'd' },
+		{ "power-button-after", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct run_opts o = { .memory_mib = 128, .vcpus = 1, .power_button_ms = -1 };
+	static struct run_opts o;
+	memset(&o, 0, sizeof(o));
+	o.memory_mib = 128;
+	o.vcpus = 1;
+	o.power_button_ms = -1;
 	int have_mem = 0, have_vcpus = 0, c;
 	optind = 1;
 	opterr = 0;
@@ -294,13 +450,27 @@ int cmd_run(int argc, char **argv)
 		case 'd':
 			log_set_debug(true);
 			break;
-		case 'C':
-			if (add_fv_disk(&o, optarg, 1, 2, 1) < 0)
+		case 'D':
+			if (parse_disk_opt(&o, optarg) < 0)
 				return DOMUS_EXIT_USAGE;
 			break;
-		case 'D':
-			if (add_fv_disk(&o, optarg, 0, -1, 0) < 0)
+		case 'H':
+			o.hvc = optarg;
+			break;
+		case 'N':
+			if (parse_net_opt(&o, optarg) < 0)
 				return DOMUS_EXIT_USAGE;
+			break;
+		case 'A':
+			o.name = optarg;
+			break;
+		case 'G':
+			o.rng = 1;
+			break;
+		case 'C':
+			if (add_ide(&o, optarg, 1, 2, 1) < 0)
+				return DOMUS_EXIT_USAGE;
+			o.fv = 1;
 			break;
 		case 'B':
 			if (!optarg[0] || strlen(optarg) > 3 || strspn(optarg, "cdn") != strlen(optarg)) {
@@ -359,8 +529,8 @@ int cmd_run(int argc, char **argv)
 	uint8_t *kernel = NULL, *initrd = NULL;
 	size_t kernel_len = 0, initrd_len = 0;
 	if (o.kernel && (o.fv || o.fv_devices)) {
-		/* With a kernel, disks are the PV guest's unless --fv-devices asks for the FV PC
-		 * (tiny guests that test the chipset, IDE and VGA). */
+		/* With a kernel, --disk images are virtio disks unless --fv-devices asks for the FV
+		 * PC (tiny guests that test the chipset, IDE and VGA). */
 		if (o.firmware || o.boot || !o.fv_devices) {
 			log_err("run: --kernel boots a kernel directly; --firmware and --boot are for "
 				"FV guests, which boot from their disks; IDE drives with a kernel need "
@@ -369,6 +539,15 @@ int cmd_run(int argc, char **argv)
 			goto out;
 		}
 		o.fv = 0;
+	}
+	/* FV guests, and kernels on the FV PC: --disk images are IDE disks. */
+	if (o.fv || o.fv_devices) {
+		for (unsigned i = 0; i < o.ndisks; i++)
+			if (add_ide(&o, o.disks[i].path, 0, -1, o.disks[i].readonly) < 0) {
+				status = DOMUS_EXIT_USAGE;
+				goto out;
+			}
+		o.ndisks = 0;
 	}
 	if (o.fv)
 		goto checked;
@@ -455,12 +634,28 @@ prepared:;
 		.cmdline = cmdline,
 		.triple_fault_reset = o.triple_fault_reset,
 		.persist = &persist,
-		.firmware = o.fv ? (o.firmware ? o.firmware : FIRMWARE_DEFAULT) : NULL,
 		.disks = o.disks,
 		.ndisks = o.ndisks,
+		.rng = o.rng,
+		.nics = o.nics,
+		.nnics = o.nnics,
+		.hvc_out = -1,
+		.hvc_in = -1,
+		.firmware = o.fv ? (o.firmware ? o.firmware : FIRMWARE_DEFAULT) : NULL,
+		.ide = o.ide,
+		.nide = o.nide,
 		.boot_order = o.boot,
 		.fv_devices = o.fv_devices,
 	};
+	if (o.hvc && open_hvc(o.hvc, &mc.hvc_out, &mc.hvc_in) < 0) {
+		console_close(&con);
+		close(sfd);
+		goto out;
+	}
+	/* NICs without a MAC get a stable one from the domain name and their index. */
+	for (unsigned i = 0; i < o.nnics; i++)
+		if (!o.nic_mac_set[i])
+			domcfg_derive_mac(o.name ? o.name : "domus", i, o.nics[i].mac);
 	struct machine *m = calloc(1, sizeof(*m));
 	for (;;) {
 		char err[512];
@@ -529,6 +724,10 @@ prepared:;
 		break;
 	}
 	free(m);
+	if (mc.hvc_out >= 0)
+		close(mc.hvc_out);
+	if (mc.hvc_in >= 0)
+		close(mc.hvc_in);
 	console_close(&con);
 	close(sfd);
 out:

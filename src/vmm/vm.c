@@ -81,33 +81,6 @@ int vm_isa_irqs_via_pic(const struct vm *vm)
 	return vm->host.mode == HOST_PVM;
 }
 
-/* On PVM hosts interrupts routed through the in-kernel IOAPIC never reach the guest (measured;
- * see ../shared/notes/linux-on-pvm.md), so the GSI routing sends ISA IRQs to the 8259 PIC only,
- * and the MADT lists no IOAPIC, so guests program the PIC. Elsewhere KVM's default routing (PIC
- * and IOAPIC) stays. */
-static int route_isa_to_pic(struct vm *vm)
-{
-	struct kvm_irq_routing *r =
-		calloc(1, sizeof(*r) + 16 * sizeof(struct kvm_irq_routing_entry));
-	if (!r)
-		return -1;
-	unsigned n = 0;
-	for (unsigned gsi = 0; gsi < 16; gsi++) {
-		if (gsi == 2)
-			continue; /* the cascade */
-		r->entries[n].gsi = gsi;
-		r->entries[n].type = KVM_IRQ_ROUTING_IRQCHIP;
-		r->entries[n].u.irqchip.irqchip =
-			gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
-		r->entries[n].u.irqchip.pin = gsi % 8;
-		n++;
-	}
-	r->nr = n;
-	int ret = ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r);
-	free(r);
-	return ret;
-}
-
 static uint64_t host_mem_total(void)
 {
 	FILE *f = fopen("/proc/meminfo", "r");
@@ -180,8 +153,13 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return fail(err, errlen, "KVM_CREATE_PIT2: %s", strerror(errno));
-	if (vm_isa_irqs_via_pic(vm) && route_isa_to_pic(vm) < 0)
-		return fail(err, errlen, "KVM_SET_GSI_ROUTING: %s", strerror(errno));
+	/* On PVM hosts interrupts routed through the in-kernel IOAPIC never reach the guest
+	 * (measured; see shared/notes/linux-on-pvm.md), so ISA IRQs go to the 8259 PIC only and
+	 * the MADT lists no IOAPIC. vmm/irq_routing.c owns the table (MSI routes join later). */
+	int re = irq_routing_init(&vm->routing, vm->vm_fd, vm_isa_irqs_via_pic(vm));
+	if (re < 0)
+		return fail(err, errlen, "KVM_SET_GSI_ROUTING: %s", strerror(-re));
+	vm->routing_up = 1;
 
 	struct ram_layout l;
 	ram_layout_for(cfg->mem_bytes, &l);
@@ -909,6 +887,8 @@ void vm_destroy(struct vm *vm)
 		munmap(vm->ram_high, vm->high_size);
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);
+	if (vm->routing_up)
+		irq_routing_destroy(&vm->routing);
 	pthread_mutex_destroy(&vm->lock);
 	pthread_cond_destroy(&vm->cond);
 	memset(vm, 0, sizeof(*vm));

@@ -15,6 +15,7 @@
 #include "boot/boot.h"
 #include "vmm/bus.h"
 #include "vmm/guest_mem.h"
+#include "vmm/irq_routing.h"
 #include "vmm/kvm_host.h"
 
 enum vm_stop {
@@ -65,6 +66,8 @@ struct vm {
 	enum vm_stop stop;
 	char stop_msg[512];
 	int event_fd; /* readable once a stop was requested */
+	struct irq_routing routing;
+	int routing_up;
 	atomic_int paused;
 	int pause_req;          /* under lock: vCPUs park at the top of their loop */
 	unsigned parked;        /* under lock: vCPUs parked now */

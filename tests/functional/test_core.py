@@ -77,12 +77,20 @@ def test_reset_reboots_in_process(how):
     assert "BOOT 1" in r.out and "BOOT 2" in r.out
 
 
+# A guest triple fault hangs the whole nested host when KVM runs on QEMU TCG's emulated AMD-V
+# (seen with both the reset and the crash handling): these two run on real KVM hosts only.
+nested_triple = pytest.mark.skipif(os.environ.get("DOMUS_KVMHOST") == "1",
+                                   reason="triple faults hang KVM nested in QEMU TCG (tools/kvmhost)")
+
+
+@nested_triple
 def test_triple_fault_reset_when_asked():
     r = run_guest("reset", "--triple-fault-reset", "--cmdline", "how=triple", timeout=180)
     assert_pass(r, "reset")
     assert "BOOT 2" in r.out
 
 
+@nested_triple
 def test_triple_fault_is_a_crash_by_default():
     r = run_guest("reset", "--cmdline", "how=triple", timeout=120)
     assert r.rc == 4, r

@@ -44,7 +44,7 @@ trap 'rm -rf "$job"' EXIT
 qemu-system-x86_64 -M q35 -accel tcg,thread=multi -cpu EPYC-v3,+svm,+npt \
 	-smp "$smp" -m "$mem" -nographic -no-reboot -nodefaults -serial stdio \
 	-kernel "$cache/vmlinuz" -initrd "$cache/initrd.cpio" \
-	-append "console=ttyS0 quiet panic=-1 kvmhost.job=$job" \
+	-append "console=ttyS0 ${KVMHOST_KERNEL_ARGS:-quiet} panic=-1 kvmhost.job=$job" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,id=hostroot,multidevs=remap \
 	2> >(grep -v "TCG doesn't support requested feature" >&2) </dev/null
 [ -f "$job/status" ] || { echo "domus: kvmhost: the KVM host VM ended without a status" >&2; exit 125; }

@@ -1,0 +1,479 @@
+#include "virtio/virtio_pci.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "vmm/log.h"
+
+/* virtio_pci_cap cfg_type values (virtio 1.2, 4.1.4). */
+#define CAP_COMMON 1
+#define CAP_NOTIFY 2
+#define CAP_ISR 3
+#define CAP_DEVICE 4
+
+/* Common configuration registers (4.1.4.3). */
+#define CC_DFSELECT 0x00
+#define CC_DF 0x04
+#define CC_GFSELECT 0x08
+#define CC_GF 0x0C
+#define CC_MSIX 0x10
+#define CC_NUMQ 0x12
+#define CC_STATUS 0x14
+#define CC_CFGGEN 0x15
+#define CC_Q_SELECT 0x16
+#define CC_Q_SIZE 0x18
+#define CC_Q_MSIX 0x1A
+#define CC_Q_ENABLE 0x1C
+#define CC_Q_NOFF 0x1E
+#define CC_Q_DESC 0x20
+#define CC_Q_AVAIL 0x28
+#define CC_Q_USED 0x30
+#define CC_SIZE 0x38
+
+#define ISR_QUEUE 1
+#define ISR_CONFIG 2
+
+static const uint64_t transport_features = 1ull << VIRTIO_F_VERSION_1 |
+					   1ull << VIRTIO_F_EVENT_IDX |
+					   1ull << VIRTIO_F_INDIRECT_DESC;
+
+void virtio_pci_lock(struct virtio_pci *vp)
+{
+	pthread_mutex_lock(&vp->lock);
+}
+
+void virtio_pci_unlock(struct virtio_pci *vp)
+{
+	pthread_mutex_unlock(&vp->lock);
+}
+
+struct virtqueue *virtio_pci_vq(struct virtio_pci *vp, unsigned q)
+{
+	return q < vp->nqueues ? &vp->q[q].vq : NULL;
+}
+
+bool virtio_pci_has_feature(const struct virtio_pci *vp, unsigned bit)
+{
+	return bit < 64 && (vp->guest_features >> bit & 1);
+}
+
+bool virtio_pci_running(const struct virtio_pci *vp)
+{
+	return (vp->status & VIRTIO_STATUS_DRIVER_OK) && !vp->needs_reset;
+}
+
+/* Raise the interrupt for vector (MSI-X on) or the ISR bit (INTx). Lock held. */
+static void raise(struct virtio_pci *vp, uint16_t vector, uint8_t isr_bit)
+{
+	if (pci_msix_enabled(&vp->msix)) {
+		if (vector != VIRTIO_MSI_NO_VECTOR)
+			pci_msix_notify(&vp->msix, vector);
+		return;
+	}
+	vp->isr |= isr_bit;
+	pci_set_intx(&vp->pci, true);
+}
+
+void virtio_pci_notify(struct virtio_pci *vp, unsigned q)
+{
+	if (q >= vp->nqueues || !vq_should_notify(&vp->q[q].vq))
+		return;
+	raise(vp, vp->q[q].msix_vector, ISR_QUEUE);
+}
+
+void virtio_pci_config_changed(struct virtio_pci *vp)
+{
+	vp->cfg_generation++;
+	if (vp->status & VIRTIO_STATUS_DRIVER_OK)
+		raise(vp, vp->config_vector, ISR_CONFIG);
+}
+
+void virtio_pci_set_needs_reset(struct virtio_pci *vp)
+{
+	if (vp->needs_reset)
+		return;
+	vp->needs_reset = true;
+	vp->status |= VIRTIO_STATUS_NEEDS_RESET;
+	log_warn("%s: device stopped until the guest resets it (DEVICE_NEEDS_RESET)", vp->name);
+	virtio_pci_config_changed(vp);
+}
+
+static void kick_now(struct virtio_pci_queue *q)
+{
+	struct virtio_pci *vp = q->vp;
+	if (virtio_pci_running(vp) && q->vq.ready && vp->ops->kick)
+		vp->ops->kick(vp->ctx, q->index);
+}
+
+/* I/O thread: a kick eventfd fired. */
+static void kick_event(void *ctx, uint32_t events)
+{
+	struct virtio_pci_queue *q = ctx;
+	uint64_t n;
+	(void)events;
+	if (read(q->kick_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_debug("%s: kick read: %s", q->name, strerror(errno));
+	virtio_pci_lock(q->vp);
+	kick_now(q);
+	virtio_pci_unlock(q->vp);
+}
+
+void virtio_pci_kick_later(struct virtio_pci *vp, unsigned q)
+{
+	uint64_t one = 1;
+	if (q < vp->nqueues && vp->q[q].kick_fd >= 0 &&
+	    write(vp->q[q].kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_debug("%s: kick: %s", vp->name, strerror(errno));
+}
+
+/* Guest wrote the notify register of queue qi (no ioeventfd caught it). Lock held. */
+static void notify_write(struct virtio_pci *vp, unsigned qi)
+{
+	if (qi >= vp->nqueues)
+		return;
+	if (vp->env.loop)
+		virtio_pci_kick_later(vp, qi);
+	else
+		kick_now(&vp->q[qi]);
+}
+
+static void ioeventfds_update(struct virtio_pci *vp, bool mapped, uint64_t bar_addr)
+{
+	if (!vp->env.ioeventfd || !vp->env.loop)
+		return;
+	for (unsigned i = 0; i < vp->nqueues; i++) {
+		struct virtio_pci_queue *q = &vp->q[i];
+		if (q->ioeventfd_on) {
+			vp->env.ioeventfd(vp->env.ioeventfd_ctx, q->ioeventfd_addr, q->kick_fd, false);
+			q->ioeventfd_on = false;
+		}
+		if (!mapped)
+			continue;
+		uint64_t a = bar_addr + VIRTIO_NOTIFY_OFF + (uint64_t)i * VIRTIO_NOTIFY_MULT;
+		if (vp->env.ioeventfd(vp->env.ioeventfd_ctx, a, q->kick_fd, true) == 0) {
+			q->ioeventfd_on = true;
+			q->ioeventfd_addr = a;
+		}
+	}
+}
+
+static void vp_bar_moved(struct pci_device *d, int bar, bool mapped, uint64_t addr)
+{
+	struct virtio_pci *vp = d->ctx;
+	if (bar != VIRTIO_BAR)
+		return;
+	virtio_pci_lock(vp);
+	ioeventfds_update(vp, mapped, addr);
+	virtio_pci_unlock(vp);
+}
+
+static void vp_cfg_written(struct pci_device *d, unsigned off, unsigned size, uint32_t val)
+{
+	struct virtio_pci *vp = d->ctx;
+	(void)val;
+	pci_msix_cfg_written(&vp->msix, off, size);
+}
+
+static const struct pci_device_ops vp_pci_ops = { .cfg_written = vp_cfg_written,
+						  .bar_moved = vp_bar_moved };
+
+/* Lock held on entry and exit; dropped around ops->reset. */
+static void device_reset(struct virtio_pci *vp)
+{
+	for (unsigned i = 0; i < vp->nqueues; i++)
+		vp->q[i].vq.ready = false; /* the I/O thread stops touching the rings */
+	vp->status = 0;
+	virtio_pci_unlock(vp);
+	if (vp->ops->reset)
+		vp->ops->reset(vp->ctx);
+	virtio_pci_lock(vp);
+	for (unsigned i = 0; i < vp->nqueues; i++) {
+		vq_reset(&vp->q[i].vq);
+		vp->q[i].vq.size = vp->q[i].max_size;
+		vp->q[i].msix_vector = VIRTIO_MSI_NO_VECTOR;
+	}
+	vp->status = 0;
+	vp->needs_reset = false;
+	vp->guest_features = 0;
+	vp->dfselect = vp->gfselect = 0;
+	vp->config_vector = VIRTIO_MSI_NO_VECTOR;
+	vp->queue_sel = 0;
+	vp->isr = 0;
+	pci_set_intx(&vp->pci, false);
+}
+
+static void status_write(struct virtio_pci *vp, uint8_t val)
+{
+	if (val == 0) {
+		device_reset(vp);
+		return;
+	}
+	uint8_t old = vp->status;
+	if ((val & VIRTIO_STATUS_FEATURES_OK) && !(old & VIRTIO_STATUS_FEATURES_OK)) {
+		/* Refuse features we did not offer, and legacy drivers (no VERSION_1). */
+		if ((vp->guest_features & ~vp->host_features) ||
+		    !virtio_pci_has_feature(vp, VIRTIO_F_VERSION_1))
+			val &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
+	}
+	vp->status = (uint8_t)((val & ~VIRTIO_STATUS_NEEDS_RESET) |
+			       (vp->needs_reset ? VIRTIO_STATUS_NEEDS_RESET : 0));
+	if ((val & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK)) {
+		if (vp->needs_reset) /* broken before DRIVER_OK: tell the driver now */
+			raise(vp, vp->config_vector, ISR_CONFIG);
+		else if (vp->ops->start)
+			vp->ops->start(vp->ctx);
+		/* Buffers may have been queued before DRIVER_OK. */
+		for (unsigned i = 0; i < vp->nqueues; i++)
+			if (vp->q[i].vq.ready)
+				notify_write(vp, i);
+	}
+}
+
+static void queue_enable(struct virtio_pci *vp, struct virtio_pci_queue *q)
+{
+	if (q->vq.ready || vp->needs_reset)
+		return;
+	if (vq_enable(&q->vq, vp->env.mem, virtio_pci_has_feature(vp, VIRTIO_F_EVENT_IDX),
+		      virtio_pci_has_feature(vp, VIRTIO_F_INDIRECT_DESC)) < 0)
+		virtio_pci_set_needs_reset(vp);
+}
+
+static uint64_t common_read(struct virtio_pci *vp, unsigned off, unsigned size)
+{
+	struct virtio_pci_queue *q = vp->queue_sel < vp->nqueues ? &vp->q[vp->queue_sel] : NULL;
+	uint64_t v = 0;
+	switch (off) {
+	case CC_DFSELECT: v = vp->dfselect; break;
+	case CC_DF: v = vp->dfselect < 2 ? (uint32_t)(vp->host_features >> (32 * vp->dfselect)) : 0; break;
+	case CC_GFSELECT: v = vp->gfselect; break;
+	case CC_GF: v = vp->gfselect < 2 ? (uint32_t)(vp->guest_features >> (32 * vp->gfselect)) : 0; break;
+	case CC_MSIX: v = vp->config_vector; break;
+	case CC_NUMQ: v = vp->nqueues; break;
+	case CC_STATUS: v = vp->status; break;
+	case CC_CFGGEN: v = vp->cfg_generation; break;
+	case CC_Q_SELECT: v = vp->queue_sel; break;
+	case CC_Q_SIZE: v = q ? q->vq.size : 0; break;
+	case CC_Q_MSIX: v = q ? q->msix_vector : VIRTIO_MSI_NO_VECTOR; break;
+	case CC_Q_ENABLE: v = q ? q->vq.ready : 0; break;
+	case CC_Q_NOFF: v = q ? q->index : 0; break;
+	case CC_Q_DESC: case CC_Q_DESC + 4:
+		v = q ? q->vq.desc_gpa >> (off - CC_Q_DESC) * 8 : 0; break;
+	case CC_Q_AVAIL: case CC_Q_AVAIL + 4:
+		v = q ? q->vq.avail_gpa >> (off - CC_Q_AVAIL) * 8 : 0; break;
+	case CC_Q_USED: case CC_Q_USED + 4:
+		v = q ? q->vq.used_gpa >> (off - CC_Q_USED) * 8 : 0; break;
+	default: return 0;
+	}
+	return size >= 8 ? v : v & ((1ull << (8 * size)) - 1);
+}
+
+static uint16_t valid_vector(const struct virtio_pci *vp, uint64_t v)
+{
+	return v < vp->msix.nvec ? (uint16_t)v : VIRTIO_MSI_NO_VECTOR;
+}
+
+static void set_addr(uint64_t *a, unsigned half, unsigned size, uint64_t v)
+{
+	if (size == 8 && half == 0)
+		*a = v;
+	else if (half == 0)
+		*a = (*a & ~0xFFFFFFFFull) | (uint32_t)v;
+	else
+		*a = (*a & 0xFFFFFFFFull) | (uint64_t)(uint32_t)v << 32;
+}
+
+static void common_write(struct virtio_pci *vp, unsigned off, unsigned size, uint64_t v)
+{
+	struct virtio_pci_queue *q = vp->queue_sel < vp->nqueues ? &vp->q[vp->queue_sel] : NULL;
+	/* Queue registers are frozen while the queue is enabled (4.1.4.3.2). */
+	bool q_frozen = !q || q->vq.ready;
+	switch (off) {
+	case CC_DFSELECT: vp->dfselect = (uint32_t)v; break;
+	case CC_GFSELECT: vp->gfselect = (uint32_t)v; break;
+	case CC_GF:
+		if (vp->gfselect < 2 && !(vp->status & VIRTIO_STATUS_FEATURES_OK)) {
+			unsigned sh = 32 * vp->gfselect;
+			vp->guest_features = (vp->guest_features & ~(0xFFFFFFFFull << sh)) |
+					     (uint64_t)(uint32_t)v << sh;
+		}
+		break;
+	case CC_MSIX: vp->config_vector = valid_vector(vp, v); break;
+	case CC_STATUS: status_write(vp, (uint8_t)v); break;
+	case CC_Q_SELECT: vp->queue_sel = (uint16_t)v; break;
+	case CC_Q_SIZE:
+		if (!q_frozen)
+			q->vq.size = (uint16_t)(v && v <= q->max_size ? v : q->max_size);
+		break;
+	case CC_Q_MSIX:
+		if (q)
+			q->msix_vector = valid_vector(vp, v);
+		break;
+	case CC_Q_ENABLE:
+		if (q && (v & 1))
+			queue_enable(vp, q);
+		break;
+	case CC_Q_DESC: case CC_Q_DESC + 4:
+		if (!q_frozen)
+			set_addr(&q->vq.desc_gpa, off - CC_Q_DESC, size, v);
+		break;
+	case CC_Q_AVAIL: case CC_Q_AVAIL + 4:
+		if (!q_frozen)
+			set_addr(&q->vq.avail_gpa, off - CC_Q_AVAIL, size, v);
+		break;
+	case CC_Q_USED: case CC_Q_USED + 4:
+		if (!q_frozen)
+			set_addr(&q->vq.used_gpa, off - CC_Q_USED, size, v);
+		break;
+	default:
+		break;
+	}
+}
+
+static uint64_t vp_bar_read(void *ctx, uint64_t off, unsigned size)
+{
+	struct virtio_pci *vp = ctx;
+	uint64_t v = 0;
+	virtio_pci_lock(vp);
+	if (off < CC_SIZE && off % size == 0) {
+		v = common_read(vp, (unsigned)off, size);
+	} else if (off == VIRTIO_ISR_OFF) {
+		/* Reading the ISR acknowledges it and lowers INTx. */
+		v = vp->isr;
+		vp->isr = 0;
+		pci_set_intx(&vp->pci, false);
+	} else if (off >= VIRTIO_DEVCFG_OFF && off + size <= VIRTIO_DEVCFG_OFF + vp->cfg_size) {
+		if (vp->ops->cfg_read)
+			vp->ops->cfg_read(vp->ctx, (unsigned)(off - VIRTIO_DEVCFG_OFF), &v, size);
+	}
+	virtio_pci_unlock(vp);
+	return v;
+}
+
+static void vp_bar_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
+{
+	struct virtio_pci *vp = ctx;
+	virtio_pci_lock(vp);
+	if (off < CC_SIZE && off % size == 0) {
+		common_write(vp, (unsigned)off, size, val);
+	} else if (off >= VIRTIO_DEVCFG_OFF && off + size <= VIRTIO_DEVCFG_OFF + vp->cfg_size) {
+		if (vp->ops->cfg_write)
+			vp->ops->cfg_write(vp->ctx, (unsigned)(off - VIRTIO_DEVCFG_OFF), &val, size);
+	} else if (off >= VIRTIO_NOTIFY_OFF &&
+		   off < VIRTIO_NOTIFY_OFF + (uint64_t)vp->nqueues * VIRTIO_NOTIFY_MULT) {
+		notify_write(vp, (unsigned)(off - VIRTIO_NOTIFY_OFF) / VIRTIO_NOTIFY_MULT);
+	}
+	virtio_pci_unlock(vp);
+}
+
+const struct io_ops virtio_pci_bar_ops = { .read = vp_bar_read, .write = vp_bar_write };
+
+static uint64_t vp_msix_read(void *ctx, uint64_t off, unsigned size)
+{
+	struct virtio_pci *vp = ctx;
+	bool table = off < VIRTIO_MSIX_PBA_OFF;
+	return pci_msix_table_read(&vp->msix, table, table ? off : off - VIRTIO_MSIX_PBA_OFF, size);
+}
+
+static void vp_msix_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
+{
+	struct virtio_pci *vp = ctx;
+	if (off < VIRTIO_MSIX_PBA_OFF)
+		pci_msix_table_write(&vp->msix, true, off, size, val);
+}
+
+const struct io_ops virtio_pci_msix_bar_ops = { .read = vp_msix_read, .write = vp_msix_write };
+
+static void add_vcap(struct pci_device *d, uint8_t type, uint32_t off, uint32_t len,
+		     unsigned extra)
+{
+	int c = pci_add_cap(d, PCI_CAP_ID_VNDR, 16 + extra);
+	if (c < 0)
+		return;
+	d->cfg[c + 2] = (uint8_t)(16 + extra);
+	d->cfg[c + 3] = type;
+	d->cfg[c + 4] = VIRTIO_BAR;
+	pci_cfg_set32(d, (unsigned)c + 8, off);
+	pci_cfg_set32(d, (unsigned)c + 12, len);
+	if (extra)
+		pci_cfg_set32(d, (unsigned)c + 16, VIRTIO_NOTIFY_MULT);
+}
+
+int virtio_pci_init(struct virtio_pci *vp, const char *name, const struct virtio_dev_ops *ops,
+		    void *ctx, uint64_t features, unsigned nqueues, uint16_t queue_size,
+		    unsigned cfg_size, const struct virtio_env *env, const struct msi_sink *msi)
+{
+	memset(vp, 0, sizeof(*vp));
+	for (unsigned i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++)
+		vp->q[i].kick_fd = -1;
+	pthread_mutex_init(&vp->lock, NULL);
+	if (nqueues == 0 || nqueues > VIRTIO_PCI_MAX_QUEUES || queue_size == 0 ||
+	    queue_size > VQ_MAX_SIZE || (queue_size & (queue_size - 1)) || cfg_size > 0x1000)
+		return -EINVAL;
+	snprintf(vp->name, sizeof(vp->name), "%s", name);
+	vp->ops = ops;
+	vp->ctx = ctx;
+	vp->env = *env;
+	vp->host_features = features | transport_features;
+	vp->nqueues = nqueues;
+	vp->cfg_size = cfg_size;
+	vp->config_vector = VIRTIO_MSI_NO_VECTOR;
+	for (unsigned i = 0; i < nqueues; i++) {
+		struct virtio_pci_queue *q = &vp->q[i];
+		q->vp = vp;
+		q->index = i;
+		q->max_size = queue_size;
+		q->msix_vector = VIRTIO_MSI_NO_VECTOR;
+		snprintf(q->name, sizeof(q->name), "%s.q%u", vp->name, i);
+		q->vq.name = q->name;
+		q->vq.size = queue_size;
+		if (env->loop) {
+			q->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+			if (q->kick_fd < 0)
+				return -errno;
+			int e = evl_add(env->loop, q->kick_fd, EPOLLIN, kick_event, q);
+			if (e < 0)
+				return e;
+		}
+	}
+	struct pci_device *d = &vp->pci;
+	pci_device_init(d, vp->name, VIRTIO_PCI_VENDOR, (uint16_t)(0x1040 + ops->device_id),
+			ops->pci_class, 1, VIRTIO_PCI_VENDOR, 0x1100, 1);
+	d->ops = &vp_pci_ops;
+	d->ctx = vp;
+	int e = pci_add_bar(d, VIRTIO_MSIX_BAR, PCI_BAR_MEM32, false, VIRTIO_MSIX_BAR_SIZE,
+			    &virtio_pci_msix_bar_ops, vp);
+	if (!e)
+		e = pci_add_bar(d, VIRTIO_BAR, PCI_BAR_MEM64, true, VIRTIO_BAR_SIZE,
+				&virtio_pci_bar_ops, vp);
+	if (e)
+		return e;
+	add_vcap(d, CAP_COMMON, VIRTIO_COMMON_OFF, CC_SIZE, 0);
+	add_vcap(d, CAP_NOTIFY, VIRTIO_NOTIFY_OFF, nqueues * VIRTIO_NOTIFY_MULT, 4);
+	add_vcap(d, CAP_ISR, VIRTIO_ISR_OFF, 1, 0);
+	if (cfg_size)
+		add_vcap(d, CAP_DEVICE, VIRTIO_DEVCFG_OFF, cfg_size, 0);
+	/* One vector per queue and one for configuration changes. */
+	return pci_msix_init(&vp->msix, d, nqueues + 1, VIRTIO_MSIX_BAR, 0, VIRTIO_MSIX_PBA_OFF,
+			     msi);
+}
+
+void virtio_pci_destroy(struct virtio_pci *vp)
+{
+	for (unsigned i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++) {
+		struct virtio_pci_queue *q = &vp->q[i];
+		if (q->kick_fd < 0)
+			continue;
+		if (q->ioeventfd_on && vp->env.ioeventfd)
+			vp->env.ioeventfd(vp->env.ioeventfd_ctx, q->ioeventfd_addr, q->kick_fd, false);
+		if (vp->env.loop)
+			evl_del(vp->env.loop, q->kick_fd);
+		close(q->kick_fd);
+		q->kick_fd = -1;
+	}
+	pci_msix_destroy(&vp->msix);
+	pthread_mutex_destroy(&vp->lock);
+}
