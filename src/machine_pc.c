@@ -41,6 +41,13 @@ static void pc_reset(void *ctx)
 	vm_request_stop(&m->vm, VM_STOP_RESET, NULL);
 }
 
+static void pc_panicked(void *ctx, unsigned events)
+{
+	struct machine *m = ctx;
+	(void)events;
+	vm_request_stop(&m->vm, VM_STOP_PANIC, "guest stopped: the guest kernel panicked (pvpanic)");
+}
+
 static void pc_sleep(void *ctx, unsigned slp_typ)
 {
 	struct machine *m = ctx;
@@ -92,6 +99,7 @@ static const struct pc_port pc_ports[] = {
 	{ PORT_RTC, 2, &rtc_mc146818_ops, offsetof(struct machine, rtc), "rtc" },
 	{ PORT_POST, 1, &post_ops, 0, "post" },
 	{ PORT_COM1, 8, &uart16550_ops, offsetof(struct machine, com1), "com1" },
+	{ PVPANIC_PORT, 1, &pvpanic_ops, offsetof(struct machine, pvpanic), "pvpanic" },
 	{ PORT_ACPI_PM, ACPI_PM_LEN, &acpi_pm_ops, offsetof(struct machine, pm), "acpi-pm" },
 	/* 0xCF8-0xCFF: PCI configuration; the byte at 0xCF9 is the reset register, forwarded. */
 	{ PCI_HOST_PORT, PCI_HOST_PORT_LEN, &pci_host_ops, offsetof(struct machine, pci_host),
@@ -263,6 +271,7 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct c
 	i8042_init(&m->kbc, &m->irq_kbd, pc_reset, m);
 	acpi_pm_init(&m->pm, &m->irq_sci, pc_sleep, m, 1);
 	m->cf9 = (struct reset_cf9){ .reset = pc_reset, .ctx = m };
+	m->pvpanic = (struct pvpanic){ .panicked = pc_panicked, .ctx = m };
 	m->devices_up = 1;
 	struct ram_layout l;
 	ram_layout_for(cfg->mem_bytes, &l);
@@ -321,7 +330,8 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct c
 				  .with_ioapic = !vm_isa_irqs_via_pic(vm),
 				  .pm_base = PORT_ACPI_PM,
 				  .sci_irq = IRQ_SCI,
-				  .pci = &acpi_pci };
+				  .pci = &acpi_pci,
+				  .pvpanic_port = PVPANIC_PORT };
 	uint8_t *tables = gpa_to_hva(&vm->mem, ACPI_TABLES_ADDR, ACPI_TABLES_MAX);
 	if (!tables || !acpi_build(tables, ACPI_TABLES_MAX, ACPI_TABLES_ADDR, &ac)) {
 		snprintf(err, errlen, "ACPI tables do not fit");

@@ -14,6 +14,7 @@
 #include "hw/i8042.h"
 #include "hw/pci.h"
 #include "hw/pci_host.h"
+#include "hw/pvpanic.h"
 #include "hw/reset_cf9.h"
 #include "hw/rtc_mc146818.h"
 #include "hw/uart16550.h"
@@ -115,6 +116,7 @@ struct machine {
 	struct i8042 kbc;
 	struct acpi_pm pm;
 	struct reset_cf9 cf9;
+	struct pvpanic pvpanic;
 	struct pci_bus pci;
 	struct pci_host pci_host;
 	uint8_t post_code;

@@ -24,6 +24,7 @@ struct acpi_config {
 	uint8_t sci_irq;
 	int legacy_devices; /* IAPC_BOOT_ARCH: ISA devices, VGA present (FV) */
 	const struct acpi_pci *pci; /* NULL: no PCI host bridge in the DSDT */
+	uint16_t pvpanic_port;      /* 0: no pvpanic device */
 };
 
 size_t acpi_build(uint8_t *buf, size_t cap, uint64_t base, const struct acpi_config *cfg);

@@ -60,9 +60,29 @@ void dsdt_pci0(struct aml *a, const struct acpi_pci *pci)
 	aml_close(a); /* Scope */
 }
 
+/* \_SB.PEVT: the pvpanic port, so Linux's pvpanic driver finds it (CONFIG_PVPANIC_MMIO). */
+static void dsdt_pvpanic(struct aml *a, uint16_t port)
+{
+	static const char hid[] = "QEMU0001";
+	aml_open_scope(a, "\\_SB_");
+	aml_open_device(a, "PEVT");
+	aml_name(a, "_HID");
+	aml_byte(a, 0x0D); /* StringPrefix */
+	aml_bytes(a, hid, sizeof(hid)); /* with its NUL */
+	aml_name(a, "_CRS");
+	aml_open_buffer(a);
+	aml_res_io(a, port, 1);
+	aml_res_end(a);
+	aml_close(a);
+	aml_close(a); /* Device */
+	aml_close(a); /* Scope */
+}
+
 void dsdt_build(struct aml *a, const struct acpi_config *cfg)
 {
 	dsdt_s5(a);
+	if (cfg->pvpanic_port)
+		dsdt_pvpanic(a, cfg->pvpanic_port);
 	if (cfg->pci)
 		dsdt_pci0(a, cfg->pci);
 }

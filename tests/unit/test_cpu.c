@@ -132,6 +132,17 @@ static void test_acpi(void)
 	CHECK_EQ(ioapics, 1);
 	const uint8_t *dsdt = find_table(buf, n, "DSDT");
 	CHECK(find_table(dsdt, 64, "_S5_") != NULL || memmem(dsdt, 60, "_S5_", 4) != NULL);
+	/* the pvpanic device is declared only when asked for */
+	CHECK(memmem(dsdt, 200, "QEMU0001", 8) == NULL);
+	c.pvpanic_port = 0x505;
+	n = acpi_build(buf, sizeof(buf), 0xE0000, &c);
+	dsdt = find_table(buf, n, "DSDT");
+	uint32_t dlen;
+	memcpy(&dlen, dsdt + 4, 4);
+	CHECK(memmem(dsdt, dlen, "QEMU0001", 8) != NULL);
+	CHECK(memmem(dsdt, dlen, "PEVT", 4) != NULL);
+	CHECK_EQ(acpi_checksum(dsdt, dlen), 0);
+	c.pvpanic_port = 0;
 	/* PVM hosts: no IOAPIC, so guests use the PIC */
 	c.with_ioapic = 0;
 	n = acpi_build(buf, sizeof(buf), 0xE0000, &c);

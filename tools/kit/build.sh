@@ -206,6 +206,15 @@ prepare_tree() {
 
 configure_kernel() {
 	mkdir -p "$BUILD"
+	# Each kconfig run re-evaluates dozens of compiler probes: skip it when nothing that
+	# goes into .config changed since the last successful configure.
+	local cstamp
+	cstamp=$(hash_inputs "config v1" "linux-source $LINUX_VER" "$KIT_DIR/kit.config")
+	if [ -s "$BUILD/.config" ] && [ "$(cat "$BUILD/.kit-config-stamp" 2>/dev/null)" = "$cstamp" ]; then
+		log ".config up to date"
+		return 0
+	fi
+	rm -f "$BUILD/.kit-config-stamp"
 	local mk=(make -s -C "$SRC" O="$BUILD" ARCH=x86_64)
 	"${mk[@]}" tinyconfig >"$VWORK/config.log" 2>&1 || { cat "$VWORK/config.log" >&2; die "make tinyconfig failed"; }
 	cp "$BUILD/.config" "$BUILD/kit-base.config"
@@ -235,6 +244,7 @@ configure_kernel() {
 		esac
 	done <"$KIT_DIR/kit.config"
 	[ "$bad" = 0 ] || die "kit.config options were dropped by olddefconfig (see above)"
+	echo "$cstamp" >"$BUILD/.kit-config-stamp"
 }
 
 build_kernel() {

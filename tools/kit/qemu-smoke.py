@@ -19,6 +19,46 @@ import tempfile
 import time
 
 BANNER = b"domus-kit: ready"
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def newc(entries):
+    """An uncompressed newc cpio archive from (name, mode, data) tuples."""
+    out = bytearray()
+
+    def pad():
+        out.extend(b"\0" * (-len(out) % 4))
+
+    for ino, (name, mode, data) in enumerate(entries + [("TRAILER!!!", 0, b"")], 1):
+        nb = name.encode() + b"\0"
+        fields = (ino, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(nb), 0)
+        out += b"070701" + b"".join(b"%08X" % f for f in fields) + nb
+        pad()
+        out += data
+        pad()
+    return bytes(out)
+
+
+def sysfault_initrd(base_initrd, system_map, work):
+    """The kit initramfs plus /bin/sysfault and the kit.run=sysfault hook."""
+    entry = None
+    with open(system_map) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 3 and parts[2] == "entry_SYSCALL_64":
+                entry = parts[0]
+    if not entry:
+        raise AssertionError("entry_SYSCALL_64 not in %s" % system_map)
+    exe = os.path.join(work, "sysfault")
+    subprocess.check_call(["gcc", "-static", "-nostdlib", "-ffreestanding", "-fno-stack-protector",
+                           "-mno-red-zone", "-O2", "-o", exe, os.path.join(HERE, "test", "sysfault.c")])
+    hook = ("/bin/sysfault 0x%s\necho \"sysfault: rc=$?\"\n" % entry).encode()
+    extra = newc([("bin/sysfault", 0o100755, open(exe, "rb").read()),
+                  ("etc/kit/sysfault.sh", 0o100644, hook)])
+    path = os.path.join(work, "initramfs-sysfault.cpio")
+    with open(path, "wb") as f:
+        f.write(open(base_initrd, "rb").read() + extra)
+    return path
 PROMPT = b"domus-kit# "
 
 
@@ -127,9 +167,9 @@ def main():
     T = a.timeout
     base_append = ("console=ttyS0 " + a.append).strip()
 
-    def qemu(machine, kernel, append, smp=1, mem=256, reboot=False):
+    def qemu(machine, kernel, append, smp=1, mem=256, reboot=False, rd=None):
         args = [a.qemu, "-M", machine, "-accel", a.accel, "-m", str(mem), "-smp", str(smp),
-                "-nodefaults", "-kernel", kernel, "-initrd", initrd, "-append", append]
+                "-nodefaults", "-kernel", kernel, "-initrd", rd or initrd, "-append", append]
         if not reboot:
             args.append("-no-reboot")
         return args
@@ -240,11 +280,40 @@ def main():
         finally:
             g.kill()
 
+    patched = "patched=1" in open(os.path.join(kit, "kernel.info")).read() \
+        if os.path.exists(os.path.join(kit, "kernel.info")) else False
+
+    def sysfault_run(name, append, expect_ok):
+        rd = sysfault_initrd(initrd, os.path.join(kit, "System.map"), log_dir)
+        g = Guest(qemu("pc", bz, base_append + " kit.run=sysfault " + append, smp=2, rd=rd),
+                  name, log_dir)
+        try:
+            g.expect(BANNER, T)
+            g.expect(b"sysfault: rc=", T)
+            g.wait_exit(T)
+            out = g.buf.decode(errors="replace")
+            if expect_ok:
+                assert "sysfault: ok" in out and "sysfault: rc=0" in out, "sysfault failed"
+                return "write/getpid/ENOSYS/flags/fork via a CPL3 fetch fault at LSTAR: ok"
+            assert "sysfault: write ok" not in out and "sysfault: rc=139" in out, \
+                "expected SIGSEGV at the first jump"
+            return "SIGSEGV at LSTAR as expected (stock behaviour)"
+        finally:
+            g.kill()
+
+    def case_pvm_syscall():
+        return sysfault_run("pvm-syscall", "", patched)
+
+    def case_pvm_syscall_off():
+        return sysfault_run("pvm-syscall-off", "domus.pvm_syscall=0", False)
+
     cases = [("pc-bzimage", case_pc_bzimage), ("pc-smp2", case_pc_smp2),
              ("microvm-pvh", case_microvm_pvh), ("microvm-pvh-smp2", case_microvm_pvh_smp2),
              ("info", case_info), ("power-button", case_power_button),
              ("poweroff-cmd", case_poweroff_cmd), ("panic", case_panic),
-             ("reboot", case_reboot)]
+             ("reboot", case_reboot), ("pvm-syscall", case_pvm_syscall)]
+    if patched:
+        cases.append(("pvm-syscall-off", case_pvm_syscall_off))
     passed = failed = 0
     for name, fn in cases:
         if a.only and name not in a.only:
