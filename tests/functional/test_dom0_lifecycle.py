@@ -32,12 +32,14 @@ def test_dom0_reboot_with_destroy_action_ends_the_domain(dom0):
 
 
 def test_dom0_rename_restart_keeps_the_old_domain(dom0):
-    d = dom0.create("rr", extra="ms=100 after=2 then=poweroff", on_poweroff="rename-restart")
+    d = dom0.create("rr", extra="ms=0", on_poweroff="rename-restart")
+    dom0.wait_console("rr", "READY ticker")
+    assert dom0.domus("shutdown", "rr").rc == 0
     old = wait_for("the old domain renamed", lambda: dom0.dom("rr--incarnation-0"))
     assert old["domid"] == d["domid"] and old["flags"] == "---s--", old
-    # The new one has the original name and a new ID (it too powers off and is renamed).
-    wait_for("rr restarted", lambda: any(x["name"] == "rr" and x["domid"] != d["domid"]
-                                         for x in dom0.list()) or dom0.dom("rr--incarnation-1"))
+    assert old["exit"]["reason"] == "poweroff", old
+    new = wait_for("rr restarted under a new ID", lambda: running(dom0, "rr", d["domid"]))
+    assert new["restarts"] == 1, new
 
 
 def test_dom0_create_c_attaches_the_console(dom0):
