@@ -133,10 +133,22 @@ class Dom0:
         shutil.rmtree(self.cfgdir, ignore_errors=True)
 
 
+# A hang anywhere in a test (CLI, daemon, guest) becomes a failure after this long.
+TEST_LIMIT = 600
+
+
+def _too_long(signum, frame):
+    pytest.fail("the test ran over %d s (hang?)" % TEST_LIMIT, pytrace=True)
+
+
 @pytest.fixture
 def dom0():
     d = Dom0()
+    old = signal.signal(signal.SIGALRM, _too_long)
+    signal.alarm(TEST_LIMIT)
     try:
         yield d.start()
     finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
         d.cleanup()

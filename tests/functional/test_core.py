@@ -63,9 +63,10 @@ def test_rtc_matches_host_time():
 
 
 def test_timers_tick():
-    # Inside the nested KVM host (QEMU TCG) interrupt delivery is throttled by emulation, so
-    # only the presence and rough consistency of the ticks can be checked there.
-    tol = 90 if os.environ.get("DOMUS_KVMHOST") else 10
+    # Inside the nested KVM host (QEMU TCG on a shared machine) interrupt delivery and the
+    # TSC-vs-PIT calibration are distorted by emulation (seen: 16 Hz for 100 Hz, TSC off 2.4x),
+    # so there only the arrival of PIT and LAPIC ticks is checked; real KVM hosts get 10%.
+    tol = 1000 if os.environ.get("DOMUS_KVMHOST") else 10
     r = run_guest("timer", "--cmdline", "tol=%d" % tol, timeout=180)
     assert_pass(r, "timer")
 
