@@ -163,7 +163,8 @@ static int add_pv_devices(struct machine *m, const struct machine_config *cfg, c
 {
 	struct vm *vm = &m->vm;
 	struct virtio_env env = pv_env(m);
-	m->next_slot = 1;
+	/* slot 1 is the PIIX on the FV PC */
+	m->next_slot = cfg->fv_devices ? 2 : 1;
 	if (cfg->ndisks > MACHINE_MAX_DISKS) {
 		snprintf(err, errlen, "%u disks: at most %d", cfg->ndisks, MACHINE_MAX_DISKS);
 		return -1;
