@@ -43,8 +43,9 @@ def to_prompt(cmd, timeout):
             if not d:
                 break
             raw += d
-            text = ANSI.sub(b"", raw)
-            if not pressed and b"for a command-line" in text:
+            # sercon sends only changed cells: compare without blanks
+            text = re.sub(rb"\s+", b"", ANSI.sub(b"", raw))
+            if not pressed and b"foracommand-line" in text:
                 p.stdin.write(b"c")
                 p.stdin.flush()
                 pressed = True
