@@ -59,7 +59,10 @@ def to_prompt(cmd, timeout):
 
 
 def ideread(cmd, timeout):
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout).stdout
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout).stdout
+    except subprocess.TimeoutExpired:
+        return None
     m = re.search(r"ideread: (\d+) MiB in (\d+) ms", out)
     if not m:
         return None

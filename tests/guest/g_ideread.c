@@ -8,9 +8,10 @@
 const char guest_name[] = "ideread";
 
 #define P 0x1F0
-#define BM 0xC000
+#define BM_DEFAULT 0xC000
 #define CHUNK_SECTORS 128
 
+static u16 BM;
 static u8 buf[CHUNK_SECTORS * 512] __attribute__((aligned(65536)));
 static u32 prd[2] __attribute__((aligned(16)));
 
@@ -39,8 +40,14 @@ static int read_chunk(u64 lba)
 void guest_main(void)
 {
 	u64 mib = rt_cmdline_u64("mib", 64);
+	/* Keep the bus-master BAR firmware assigned (QEMU runs SeaBIOS first), else place it. */
 	outl(0xCF8, 0x80000000u | 1 << 11 | 1 << 8 | 0x20);
-	outl(0xCFC, BM | 1);
+	u32 bar = inl(0xCFC);
+	BM = (u16)(bar & 0xFFFC);
+	if (!(bar & 1) || BM == 0) {
+		BM = BM_DEFAULT;
+		outl(0xCFC, BM | 1u);
+	}
 	outl(0xCF8, 0x80000000u | 1 << 11 | 1 << 8 | 0x04);
 	outl(0xCFC, 0x5);
 	outb(P + 0x206, 0x02); /* polled */
