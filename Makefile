@@ -69,8 +69,10 @@ fuzz: $(FUZZBIN)
 	@set -e; for f in $(FUZZBIN); do \
 		mkdir -p build/fuzz/corpus-$$(basename $$f); \
 		echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
-			build/fuzz/corpus-$$(basename $$f) 2>&1 | tail -2; \
+		if ! $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+			build/fuzz/corpus-$$(basename $$f) >build/fuzz/$$(basename $$f).log 2>&1; then \
+			tail -40 build/fuzz/$$(basename $$f).log; echo "fuzz: $$f found a crash"; exit 1; \
+		fi; tail -1 build/fuzz/$$(basename $$f).log; \
 	done
 
 include tests/guest/guest.mk

@@ -23,7 +23,7 @@ struct disk_sync_done {
 int disk_open(struct disk *d, const char *path, bool readonly, char *err, size_t errlen)
 {
 	memset(d, 0, sizeof(*d));
-	d->fd = d->event_fd = -1;
+	d->fd = d->event_fd = d->dfd = -1;
 	d->readonly = readonly;
 	d->fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (d->fd < 0) {
@@ -68,6 +68,7 @@ int disk_open(struct disk *d, const char *path, bool readonly, char *err, size_t
 		goto fail;
 	}
 	d->path = strdup(path);
+	d->dfd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_DIRECT | O_CLOEXEC);
 	return 0;
 fail:
 	close(d->fd);
@@ -85,10 +86,12 @@ void disk_close(struct disk *d)
 		close(d->event_fd);
 	if (d->fd >= 0)
 		close(d->fd);
+	if (d->dfd >= 0)
+		close(d->dfd);
 	free(d->sync_done);
 	free(d->path);
 	memset(d, 0, sizeof(*d));
-	d->fd = d->event_fd = -1;
+	d->fd = d->event_fd = d->dfd = -1;
 }
 
 int disk_io_init(struct disk *d, unsigned depth, disk_done_fn done, void *ctx)
@@ -170,6 +173,17 @@ static int64_t sync_exec(struct disk *d, const struct disk_req *r)
 	}
 }
 
+/* The O_DIRECT descriptor when the request meets its alignment, else the buffered one. */
+static int fd_for(const struct disk *d, const struct disk_req *r)
+{
+	if (d->dfd < 0 || (r->off & 511))
+		return d->fd;
+	for (unsigned i = 0; i < r->iovcnt; i++)
+		if (((uintptr_t)r->iov[i].iov_base | r->iov[i].iov_len) & 511)
+			return d->fd;
+	return d->dfd;
+}
+
 int disk_io_queue(struct disk *d, const struct disk_req *r)
 {
 	if (!d->ring) {
@@ -183,10 +197,10 @@ int disk_io_queue(struct disk *d, const struct disk_req *r)
 		return -EBUSY;
 	switch (r->op) {
 	case DISK_READ:
-		io_uring_prep_readv(sqe, d->fd, r->iov, r->iovcnt, r->off);
+		io_uring_prep_readv(sqe, fd_for(d, r), r->iov, r->iovcnt, r->off);
 		break;
 	case DISK_WRITE:
-		io_uring_prep_writev(sqe, d->fd, r->iov, r->iovcnt, r->off);
+		io_uring_prep_writev(sqe, fd_for(d, r), r->iov, r->iovcnt, r->off);
 		break;
 	case DISK_FLUSH:
 		io_uring_prep_fsync(sqe, d->fd, IORING_FSYNC_DATASYNC);

@@ -4,6 +4,8 @@
  * image another domain has open at all). An image file whose size is not a multiple of 512
  * bytes is refused.
  *
+ * Reads and writes whose buffers and offset are 512-byte aligned bypass the host page cache
+ * (O_DIRECT, like QEMU's cache=none), others go through it; FLUSH covers both.
  * I/O goes through io_uring (liburing) when the host allows it, else synchronous calls on
  * the I/O thread. disk_io_*() queue requests; completions come back through the done
  * callback on the I/O thread, from the eventfd the caller watches (disk_io_event_fd()). */
@@ -28,6 +30,7 @@ typedef void (*disk_done_fn)(void *ctx, void *tag, int64_t res); /* res: bytes o
 struct disk {
 	char *path;
 	int fd;
+	int dfd;                  /* the same file with O_DIRECT, -1 where the FS refuses it */
 	bool readonly;
 	bool is_blockdev;
 	uint64_t size;

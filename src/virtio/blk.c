@@ -222,7 +222,7 @@ int virtio_blk_init(struct virtio_blk *b, const char *name, const char *path, bo
 		    char *err, size_t errlen)
 {
 	memset(b, 0, sizeof(*b));
-	b->disk.fd = b->disk.event_fd = -1;
+	b->disk.fd = b->disk.event_fd = b->disk.dfd = -1;
 	pthread_cond_init(&b->drained, NULL);
 	if (disk_open(&b->disk, path, readonly, err, errlen) < 0)
 		return -1;

@@ -154,9 +154,13 @@ static void ioeventfds_update(struct virtio_pci *vp, bool mapped, uint64_t bar_a
 		if (!mapped)
 			continue;
 		uint64_t a = bar_addr + VIRTIO_NOTIFY_OFF + (uint64_t)i * VIRTIO_NOTIFY_MULT;
-		if (vp->env.ioeventfd(vp->env.ioeventfd_ctx, a, q->kick_fd, true) == 0) {
+		int e = vp->env.ioeventfd(vp->env.ioeventfd_ctx, a, q->kick_fd, true);
+		if (e == 0) {
 			q->ioeventfd_on = true;
 			q->ioeventfd_addr = a;
+		} else {
+			log_debug("%s: no ioeventfd at 0x%llx (%s): notifications exit to us",
+				  q->name, (unsigned long long)a, strerror(-e));
 		}
 	}
 }

@@ -268,7 +268,7 @@ build_kernel() {
 	local vmlinux=$BUILD/vmlinux bz=$BUILD/arch/x86/boot/bzImage
 	[ -s "$vmlinux" ] && [ -s "$bz" ] || die "build produced no vmlinux/bzImage"
 	# The PVH entry point is an ELF note owned by "Xen" of type 18 (XEN_ELFNOTE_PHYS32_ENTRY).
-	readelf -W -n "$vmlinux" | awk '$1 == "Xen" && ($3 ~ /0x00000012/ || $0 ~ /PHYS32_ENTRY/) { found = 1 } END { exit !found }' ||
+	readelf -W -n "$vmlinux" | awk '$1 == "Xen" && /\(0x00000012\)|PHYS32_ENTRY/ { found = 1 } END { exit !found }' ||
 		die "vmlinux has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY); is CONFIG_PVH set?"
 	if [ "$PATCHED" = 1 ]; then
 		grep -q 'domus.pvm_syscall' "$vmlinux" || die "patched vmlinux lacks the domus.pvm_syscall option"

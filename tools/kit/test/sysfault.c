@@ -138,6 +138,8 @@ __attribute__((used)) static void cmain(long *sp)
 		fail("write result");
 	if (r.rcx != r.expect_rcx)
 		fail("rcx after return");
+	if (r.r11 != r.flags_after || r.r11 != base)
+		fail("r11/rflags after return");
 	say("sysfault: write ok\n");
 
 	/* 2. getpid matches the real syscall. */
@@ -158,8 +160,6 @@ __attribute__((used)) static void cmain(long *sp)
 		fail("IOPL from r11 not cleared");
 	if (!(r.flags_after & EFLAGS_IF))
 		fail("IF not set");
-	if (r.r11 != r.flags_after)
-		fail("r11 != rflags after return");
 	say("sysfault: flags ok\n");
 
 	/* 5. fork through the #PF path: the child returns 0 at the same place. */
