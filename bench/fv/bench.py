@@ -3,7 +3,7 @@
 
   1. process start -> GRUB's "grub>" prompt with Debian's grub-rescue-cdrom.iso
   2. sequential read MB/s of one disk image through IDE (bus-master DMA) by a tiny guest
-     (build/guests/ideread.elf); the PV side (virtio-blk) is measured when Domus has it.
+     (build/guests/ideread.elf); the PV side (virtio-blk) is bench/io.
 
 Needs KVM (run it through tools/kvmhost/kvmhost.sh on hosts without /dev/kvm) and the media
 from tools/fv/fetch-media.sh. Usage: bench/fv/bench.py [--rounds N] [--mib N]
@@ -119,7 +119,7 @@ def main():
         ratio = "%.2f" % (d / q) if d and q else "-"
         print("%-24s %8s  %8s    %s  (%s)" % (label, "%.2f" % d if d else "-",
                                                 "%.2f" % q if q else "-", ratio, unit))
-    print("virtio-blk (PV) read: not measured: Domus has no virtio-blk in this build")
+    print("virtio-blk (PV) read of the same kind: bench/io (the iobench guest) measures it")
 
 
 if __name__ == "__main__":
