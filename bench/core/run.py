@@ -163,10 +163,12 @@ class Proc:
     def close(self):
         if self.p.poll() is None:
             self.p.kill()
-        self.p.wait()
-        for f in (self.p.stdin, self.p.stdout, self.p.stderr):
-            f.close()
-        os.close(self.pidfd)
+        try:
+            self.p.wait(timeout=60)
+        finally:
+            for f in (self.p.stdin, self.p.stdout, self.p.stderr):
+                f.close()
+            os.close(self.pidfd)
 
     def transcript(self):
         return ("$ %s\n--- stdout ---\n%s\n--- stderr ---\n%s" % (
