@@ -12,6 +12,10 @@
 #define DOMUS_EXIT_KVM 6        /* another KVM failure */
 #define DOMUS_EXIT_SIGNAL 128   /* + signal number: SIGINT, SIGTERM, SIGHUP, Ctrl-A x (SIGINT) */
 
+/* A decimal number in [0, max] from an option; logs "<what> '<s>': ..." and returns -1 if not. */
+int cli_parse_uint(const char *what, const char *s, unsigned long long max,
+		   unsigned long long *out);
+
 int cmd_run(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 /* xl's verbs, as clients of domusd (domains.c, console_attach.c, top.c). */

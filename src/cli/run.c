@@ -105,8 +105,8 @@ static uint8_t *read_file(const char *what, const char *path, uint64_t max, size
 	return buf;
 }
 
-static int parse_uint(const char *what, const char *s, unsigned long long max,
-		      unsigned long long *out)
+int cli_parse_uint(const char *what, const char *s, unsigned long long max,
+		   unsigned long long *out)
 {
 	char *end;
 	errno = 0;
@@ -429,12 +429,12 @@ int cmd_run(int argc, char **argv)
 			o.cmdline = optarg;
 			break;
 		case 'm':
-			if (parse_uint("memory", optarg, 1ull << 24, &o.memory_mib) < 0)
+			if (cli_parse_uint("memory", optarg, 1ull << 24, &o.memory_mib) < 0)
 				return DOMUS_EXIT_USAGE;
 			have_mem = 1;
 			break;
 		case 'n':
-			if (parse_uint("vcpus", optarg, 1024, &o.vcpus) < 0)
+			if (cli_parse_uint("vcpus", optarg, 1024, &o.vcpus) < 0)
 				return DOMUS_EXIT_USAGE;
 			have_vcpus = 1;
 			break;
@@ -493,7 +493,7 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'W': {
 			unsigned long long secs;
-			if (parse_uint("power-button-after", optarg, 86400, &secs) < 0)
+			if (cli_parse_uint("power-button-after", optarg, 86400, &secs) < 0)
 				return DOMUS_EXIT_USAGE;
 			o.power_button_ms = (long long)secs * 1000;
 			break;

@@ -275,20 +275,6 @@ struct vmm_opts {
 	int pvm_aware, triple_fault_reset, ready_fd;
 };
 
-static int parse_num(const char *what, const char *s, unsigned long long max,
-		     unsigned long long *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v > max) {
-		log_err("vmm: %s '%s': not a number between 0 and %llu", what, s, max);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
 static void ready(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void ready(int fd, const char *fmt, ...)
 {
@@ -342,22 +328,22 @@ int cmd_vmm(int argc, char **argv)
 		case 'P': o.pvm_aware = 1; break;
 		case 'T': o.triple_fault_reset = 1; break;
 		case 'I':
-			if (parse_num("domid", optarg, 0x7FEF, &num) < 0)
+			if (cli_parse_uint("vmm: domid", optarg, 0x7FEF, &num) < 0)
 				return DOMUS_EXIT_USAGE;
 			v.domid = (unsigned)num;
 			break;
 		case 'r':
-			if (parse_num("ready-fd", optarg, INT_MAX, &num) < 0)
+			if (cli_parse_uint("vmm: ready-fd", optarg, INT_MAX, &num) < 0)
 				return DOMUS_EXIT_USAGE;
 			o.ready_fd = (int)num;
 			fcntl(o.ready_fd, F_SETFD, FD_CLOEXEC);
 			break;
 		case 'm':
-			if (parse_num("memory", optarg, 1ull << 24, &o.memory_mib) < 0)
+			if (cli_parse_uint("vmm: memory", optarg, 1ull << 24, &o.memory_mib) < 0)
 				return DOMUS_EXIT_USAGE;
 			break;
 		case 'n':
-			if (parse_num("vcpus", optarg, 1024, &o.vcpus) < 0)
+			if (cli_parse_uint("vmm: vcpus", optarg, 1024, &o.vcpus) < 0)
 				return DOMUS_EXIT_USAGE;
 			break;
 		case 'h':
