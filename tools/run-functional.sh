@@ -4,6 +4,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+tools/prepare-guests.sh
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	echo "functional tests: /dev/kvm is usable here; running guests on this host's KVM"
 	exec /usr/bin/python3 -m pytest -c tests/functional/pytest.ini tests/functional "$@"

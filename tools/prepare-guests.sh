@@ -1,0 +1,23 @@
+#!/bin/bash
+# Build or fetch, on this machine, every guest the functional tests boot, into $DOMUS_CACHE
+# (default cache/). It must run here and not inside tools/kvmhost: the nested host has no
+# network, and the packages come from Debian's registry. Each step is cached and cheap when
+# its inputs have not changed.
+#   tools/fv/fetch-media.sh   SeaBIOS, GRUB rescue ISO, isolinux, test ISOs and disks
+#   tools/kit/build.sh        the guest kit (kernel with Domus's PV patches + busybox initramfs)
+#   tools/kit/fetch-stock.sh  Debian's unmodified kernel
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+step() {
+	local t0=$SECONDS
+	"$@" >/dev/null || { echo "domus: preparing test guests: $* failed" >&2; exit 1; }
+	echo "prepare-guests: $1 done in $((SECONDS - t0)) s"
+}
+# isolinux.iso carries the nested host's kernel when there is one; build that first.
+if ! { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }; then
+	step tools/kvmhost/build-host.sh "${DOMUS_CACHE:-$top/cache}/kvmhost"
+fi
+step tools/fv/fetch-media.sh
+step tools/kit/build.sh
+step tools/kit/fetch-stock.sh
