@@ -6,8 +6,8 @@
      64 KiB, one command at a time) by a tiny guest (build/guests/ideread.elf), timed on the
      host's clock between the guest's "reading" line and its result line, and on the guest's
   3. what paravirtualization buys: the same image read through virtio-blk by the iobench
-     guest (128 KiB sequential reads, one in flight: qd=1), its own figure (guest's clock);
-     bench/io has the full virtio comparison.
+     guest (128 KiB sequential reads, one in flight like IDE, qd=1, and 8 in flight, qd=8),
+     its own figure (guest's clock); bench/io has the full virtio comparison.
 
 Needs KVM (bench/fv/run.sh enters tools/kvmhost on hosts without /dev/kvm) and the media
 from tools/fv/fetch-media.sh. Usage: bench/fv/bench.py [--rounds N] [--mib N]
@@ -108,9 +108,10 @@ def ideread(cmd, timeout):
 def virtio_read(cmd, timeout):
     """iobench's 128 KiB sequential read, which it reports in MiB/s, as MB/s."""
     def measure(p):
-        p.wait_for(b"BENCH blk_seqread_128k", timeout)
-        p.wait_for(b"MB/s", timeout)
+        p.wait_for(b"PASS iobench", timeout)  # with net=0 the read's line is the last
         m = VIRTIO_SEQREAD.search(bytes(p.out))
+        if not m:
+            raise core.BenchError("no blk_seqread_128k figure")
         return {"guest": int(m.group(1)) * 1048576 / 1e6}
     return guest_run(cmd, timeout, measure)
 
@@ -154,15 +155,16 @@ def main():
         "qemu": qemu_pc + ["-m", "256", "-no-reboot", "-kernel", IDEREAD, "-append",
                            "mib=%d" % a.mib, "-drive", "file=%s,format=raw,if=ide,index=0" % disk],
     }
-    pv_cmdline = "net=0 qd=1 secs=%d" % a.secs
-    pv = {
-        "domus": [DOMUS, "run", "--kernel", IOBENCH, "--disk", disk, "--cmdline", pv_cmdline,
-                  "--memory", "256"],
-        "qemu": qemu_pc + ["-m", "256", "-no-reboot", "-kernel", IOBENCH, "-append", pv_cmdline,
-                           "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
-                           "-device", "virtio-blk-pci,drive=d0,disable-legacy=on"],
-    }
-    res = {k: {"grub": [], "ide_host": [], "ide_guest": [], "virtio": []} for k in grub}
+    def pv(vmm, qd):
+        cmdline = "net=0 qd=%d secs=%d" % (qd, a.secs)
+        if vmm == "domus":
+            return [DOMUS, "run", "--kernel", IOBENCH, "--disk", disk, "--cmdline", cmdline,
+                    "--memory", "256"]
+        return qemu_pc + ["-m", "256", "-no-reboot", "-kernel", IOBENCH, "-append", cmdline,
+                          "-drive", "file=%s,if=none,id=d0,format=raw" % disk,
+                          "-device", "virtio-blk-pci,drive=d0,disable-legacy=on"]
+    res = {k: {"grub": [], "ide_host": [], "ide_guest": [], "virtio1": [], "virtio8": []}
+           for k in grub}
 
     def fmt(v):
         return "%.2f" % v if v is not None else "-"
@@ -171,7 +173,7 @@ def main():
             # alternate the order, so drift in the host hits both
             for vmm in (("domus", "qemu") if r % 2 == 0 else ("qemu", "domus")):
                 row = res[vmm]
-                t = ide_r = pv_r = None
+                t, ide_r, pv1, pv8 = None, {}, {}, {}
                 if a.only != "read":
                     t = to_prompt(grub[vmm], a.timeout)
                     row["grub"].append(t)
@@ -179,13 +181,14 @@ def main():
                     ide_r = ideread(ide[vmm], a.timeout) or {}
                     row["ide_host"].append(ide_r.get("host"))
                     row["ide_guest"].append(ide_r.get("guest"))
-                    pv_r = virtio_read(pv[vmm], a.timeout) or {}
-                    row["virtio"].append(pv_r.get("guest"))
+                    pv1 = virtio_read(pv(vmm, 1), a.timeout) or {}
+                    row["virtio1"].append(pv1.get("guest"))
+                    pv8 = virtio_read(pv(vmm, 8), a.timeout) or {}
+                    row["virtio8"].append(pv8.get("guest"))
                 print("round %d %-5s  grub> after %s s   IDE read %s MB/s (guest clock %s)   "
-                      "virtio-blk read %s MB/s" % (
-                          r + 1, vmm, fmt(t), fmt((ide_r or {}).get("host")),
-                          fmt((ide_r or {}).get("guest")), fmt((pv_r or {}).get("guest"))),
-                      flush=True)
+                      "virtio-blk read qd=1 %s, qd=8 %s MB/s" % (
+                          r + 1, vmm, fmt(t), fmt(ide_r.get("host")), fmt(ide_r.get("guest")),
+                          fmt(pv1.get("guest")), fmt(pv8.get("guest"))), flush=True)
     finally:
         for f in (sercon, disk):
             os.unlink(f)
@@ -195,16 +198,19 @@ def main():
     for key, label, unit in (("grub", "start -> grub> prompt", "s"),
                              ("ide_host", "IDE DMA read, host clock", "MB/s"),
                              ("ide_guest", "IDE DMA read, guest clock", "MB/s"),
-                             ("virtio", "virtio-blk read, guest clock", "MB/s")):
+                             ("virtio1", "virtio-blk read qd=1, guest clock", "MB/s"),
+                             ("virtio8", "virtio-blk read qd=8, guest clock", "MB/s")):
         d, q = med(res["domus"][key]), med(res["qemu"][key])
         if d is None and q is None:
             continue
         ratio = "%.2f" % (d / q) if d and q else "-"
         print("%-36s %8s  %8s    %s  (%s)" % (label, fmt(d), fmt(q), ratio, unit))
     for vmm in ("domus", "qemu"):
-        i, v = med(res[vmm]["ide_guest"]), med(res[vmm]["virtio"])
-        if i and v:
-            print("%s: virtio-blk / IDE read (guest clock): %.1fx" % (vmm, v / i))
+        i = med(res[vmm]["ide_guest"])
+        v1, v8 = med(res[vmm]["virtio1"]), med(res[vmm]["virtio8"])
+        if i and v1 and v8:
+            print("%s: virtio-blk / IDE read (guest clock): qd=1 %.2fx, qd=8 %.2fx" % (
+                vmm, v1 / i, v8 / i))
 
 
 if __name__ == "__main__":
