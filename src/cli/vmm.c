@@ -394,6 +394,7 @@ int cmd_vmm(int argc, char **argv)
 		goto out;
 	}
 	int is_linux = kernel_is_linux(kernel, kernel_len);
+	int watch_user = host.mode == HOST_PVM && is_linux && !o.pvm_aware;
 	static char cmdline[BOOT_CMDLINE_MAX];
 	const char *user = o.cmdline ? o.cmdline : (is_linux ? "console=ttyS0" : "");
 	if (cmdline_for_guest(cmdline, sizeof(cmdline), user, host.mode, (unsigned)o.vcpus,
@@ -432,6 +433,7 @@ int cmd_vmm(int argc, char **argv)
 		.initrd = initrd,
 		.initrd_len = initrd_len,
 		.cmdline = cmdline,
+		.watch_pvm_user = watch_user,
 		.triple_fault_reset = o.triple_fault_reset,
 	};
 	v.m = calloc(1, sizeof(*v.m));
