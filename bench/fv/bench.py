@@ -38,7 +38,8 @@ VIRTIO_SEQREAD = re.compile(rb"BENCH blk_seqread_128k (\d+) MB/s")
 
 def load_core():
     """bench/core/run.py's process harness (stdout timestamped per read, exit seen by pidfd)."""
-    spec = importlib.util.spec_from_file_location("bench_core", os.path.join(TOP, "bench/core/run.py"))
+    path = os.path.join(TOP, "bench/core/run.py")
+    spec = importlib.util.spec_from_file_location("bench_core", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -124,7 +125,7 @@ def med(v):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--mib", type=int, default=64, help="size of the disk image and of the IDE read")
+    ap.add_argument("--mib", type=int, default=64, help="size of the image and of the IDE read")
     ap.add_argument("--secs", type=int, default=2, help="seconds of each iobench figure")
     ap.add_argument("--timeout", type=float, default=900)
     ap.add_argument("--only", choices=("grub", "read"), help="one part only")

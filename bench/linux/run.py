@@ -41,7 +41,8 @@ RUN_INIT = b"Run /init as init process"
 
 def load_core():
     """bench/core/run.py's process harness (stdout timestamped per read, exit seen by pidfd)."""
-    spec = importlib.util.spec_from_file_location("bench_core", os.path.join(TOP, "bench/core/run.py"))
+    path = os.path.join(TOP, "bench/core/run.py")
+    spec = importlib.util.spec_from_file_location("bench_core", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
