@@ -99,8 +99,10 @@ static void rx_pump(struct virtio_net *n)
 			n->pkt_len = (size_t)r;
 		}
 		if (!rx_place(n, &pushed)) {
-			/* No buffers: stop reading until the driver adds some (rx kick). */
-			if (vq_enable_notify(vq))
+			/* Too few buffers: stop reading until the driver adds some (rx kick). The
+			 * chains taken for this packet went back, so ask for a kick on buffers
+			 * beyond those. */
+			if (vq_enable_notify_more(vq))
 				continue;
 			watch_tap(n, false);
 			break;
