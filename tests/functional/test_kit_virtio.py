@@ -131,3 +131,119 @@ def test_kit_blk_mkfs_write_reboot_verify(tmp_path):
     assert r.stdout == b"after-reboot\n", r.stderr
     print("kit-blk: boot %.1f s, seq+sync %.1f s, whole test %.1f s" %
           (t_boot, t_write, time.monotonic() - t0))
+
+
+@pytest.fixture
+def host_bridge():
+    """A bridge with an address on the (nested) host: the guest's TAP joins it."""
+    subprocess.run(["ip", "link", "del", BR], capture_output=True)
+    subprocess.run(["ip", "link", "add", BR, "type", "bridge"], check=True)
+    subprocess.run(["ip", "addr", "add", HOST_IP + "/24", "dev", BR], check=True)
+    subprocess.run(["ip", "link", "set", BR, "up"], check=True)
+    yield BR
+    subprocess.run(["ip", "link", "del", BR], capture_output=True)
+
+
+def kit_on_bridge(bridge, memory=512):
+    k = Kit(["--net", "bridge=%s,mac=%s" % (bridge, GUEST_MAC)], memory=memory)
+    k.booted()
+    _, out = k.sh("cat /sys/class/net/eth0/address")
+    assert GUEST_MAC in out, out
+    k.sh("ip addr add %s/24 dev eth0 && ip link set eth0 up" % GUEST_IP)
+    return k
+
+
+def host_receive(port, result):
+    """Accept one connection on the host's bridge address; hash everything until EOF."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((HOST_IP, port))
+    s.listen(1)
+    s.settimeout(300)
+    try:
+        c, _ = s.accept()
+        c.settimeout(300)
+        h, n = hashlib.sha256(), 0
+        t0 = time.monotonic()
+        while True:
+            b = c.recv(1 << 20)
+            if not b:
+                break
+            h.update(b)
+            n += len(b)
+        result.update(sha=h.hexdigest(), bytes=n, seconds=time.monotonic() - t0)
+        c.close()
+    except OSError as e:
+        result["error"] = repr(e)
+    finally:
+        s.close()
+
+
+def host_send(port, data, result):
+    """Connect to the guest (retrying until its nc listens) and send data, then close."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            c = socket.create_connection((GUEST_IP, port), timeout=5)
+            break
+        except OSError as e:
+            if time.monotonic() > deadline:
+                result["error"] = repr(e)
+                return
+            time.sleep(0.5)
+    try:
+        c.settimeout(300)
+        t0 = time.monotonic()
+        c.sendall(data)
+        c.shutdown(socket.SHUT_WR)
+        c.recv(1)  # the guest closes once it has everything
+        result["seconds"] = time.monotonic() - t0
+    except OSError as e:
+        result["error"] = repr(e)
+    finally:
+        c.close()
+
+
+def test_kit_net_ping_and_100mib_tcp_both_ways(host_bridge):
+    size = 100 * MIB
+    t0 = time.monotonic()
+    k = kit_on_bridge(host_bridge)
+    # ping both ways (the first also resolves ARP both ways)
+    _, out = k.sh("ping -c 3 -W 10 " + HOST_IP, 120)
+    assert " 0% packet loss" in out, out
+    r = subprocess.run(["busybox", "ping", "-c", "3", "-W", "10", GUEST_IP],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and " 0% packet loss" in r.stdout, r.stdout + r.stderr
+
+    # guest -> host: 100 MiB from the guest's RNG, hashed on both ends
+    k.sh("dd if=/dev/urandom of=/tmp/out bs=1M count=100 2>/dev/null", 600)
+    want = guest_sha(k, "/tmp/out", 600)
+    got = {}
+    rx = threading.Thread(target=host_receive, args=(5001, got), daemon=True)
+    rx.start()
+    t1 = time.monotonic()
+    k.sh("nc %s 5001 < /tmp/out" % HOST_IP, 900)
+    tx_s = time.monotonic() - t1
+    rx.join(60)
+    assert "error" not in got and got.get("bytes") == size, got
+    assert got["sha"] == want, "guest->host data differs"
+    k.sh("rm /tmp/out")
+
+    # host -> guest: 100 MiB of host randomness
+    data = os.urandom(size)
+    sent = {}
+    txt = threading.Thread(target=host_send, args=(5002, data, sent), daemon=True)
+    txt.start()
+    t1 = time.monotonic()
+    k.sh("nc -l -p 5002 > /tmp/in < /dev/null", 900)
+    rx_s = time.monotonic() - t1
+    txt.join(60)
+    assert "error" not in sent, sent
+    _, out = k.sh("stat -c %s /tmp/in")
+    assert str(size) in out, out
+    assert guest_sha(k, "/tmp/in", 600) == sha(data), "host->guest data differs"
+    k.send("poweroff\n")
+    assert k.wait(120) == 0
+    print("kit-net: guest->host %.1f s (%.1f MB/s), host->guest %.1f s (%.1f MB/s), "
+          "whole test %.1f s" % (tx_s, size / tx_s / 1e6, rx_s, size / rx_s / 1e6,
+                                 time.monotonic() - t0))
