@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import CACHE, Live
+from conftest import CACHE, Live, domus
 
 KIT = os.path.join(CACHE, "kit")
 MIB = 1 << 20
@@ -247,3 +247,67 @@ def test_kit_net_ping_and_100mib_tcp_both_ways(host_bridge):
     print("kit-net: guest->host %.1f s (%.1f MB/s), host->guest %.1f s (%.1f MB/s), "
           "whole test %.1f s" % (tx_s, size / tx_s / 1e6, rx_s, size / rx_s / 1e6,
                                  time.monotonic() - t0))
+
+
+def net_link(sock, *args):
+    return domus("net-link", "--control", sock, *args)
+
+
+def guest_carrier(k, want):
+    """Wait up to 10 s in the guest for eth0's carrier to read want; returns (carrier,
+    operstate) as the guest saw them last."""
+    _, out = k.sh("for i in $(seq 50); do c=$(cat /sys/class/net/eth0/carrier); "
+                  "[ $c = %d ] && break; sleep 0.2; done; "
+                  "echo carrier=$c operstate=$(cat /sys/class/net/eth0/operstate)" % want, 60)
+    m = re.search(r"carrier=(\d) operstate=(\w+)", out)
+    assert m, out
+    return int(m.group(1)), m.group(2)
+
+
+def host_carrier(tap):
+    with open("/sys/class/net/%s/carrier" % tap) as f:
+        return int(f.read())
+
+
+def test_kit_net_link_down_and_up_at_runtime(host_bridge, tmp_path):
+    sock = str(tmp_path / "ctl.sock")
+    k = Kit(["--net", "bridge=%s,mac=%s" % (host_bridge, GUEST_MAC), "--control", sock])
+    k.booted()
+    k.sh("ip addr add %s/24 dev eth0 && ip link set eth0 up" % GUEST_IP)
+    assert guest_carrier(k, 1) == (1, "up")
+    k.sh("ping -c 1 -W 10 " + HOST_IP, 60)
+    r = net_link(sock, "0")
+    assert r.rc == 0 and re.match(r"net0 \(tap \S+, mac %s\): link up$" % GUEST_MAC, r.out), r
+    tap = re.search(r"tap (\S+),", r.out).group(1)
+    assert host_carrier(tap) == 1
+
+    r = net_link(sock, "net0", "down")
+    assert r.rc == 0 and r.out.endswith("link down\n"), r
+    assert guest_carrier(k, 0) == (0, "down")
+    assert host_carrier(tap) == 0
+    rc, _ = k.sh("ping -c 1 -W 2 " + HOST_IP, 60, ok=False)
+    assert rc != 0, "ping went through an unplugged cable"
+
+    r = net_link(sock, tap, "up")  # the TAP's name works too
+    assert r.rc == 0 and r.out.endswith("link up\n"), r
+    assert guest_carrier(k, 1) == (1, "up")
+    assert host_carrier(tap) == 1
+    k.sh("ping -c 1 -W 10 " + HOST_IP, 60)
+
+    # Unplugged stays unplugged across a reboot of the guest (same monitor).
+    assert net_link(sock, "0", "down").rc == 0
+    k.send("reboot\n")
+    k.expect(r"domus-kit: rebooting", 60)
+    k.booted()
+    k.sh("ip link set eth0 up")
+    assert guest_carrier(k, 0) == (0, "down")
+    assert net_link(sock, "0", "up").rc == 0
+    assert guest_carrier(k, 1) == (1, "up")
+
+    r = net_link(sock, "3", "down")
+    assert r.rc == 1 and "no NIC '3'" in r.err, r
+    r = net_link(sock, "0", "sideways")
+    assert r.rc == 2, r
+    k.send("poweroff\n")
+    assert k.wait(120) == 0
+    assert not os.path.exists(sock), "the control socket outlived the monitor"
