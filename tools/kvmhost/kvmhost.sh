@@ -45,12 +45,21 @@ trap 'rm -rf "$job"' EXIT
 # nothing runs). A locked-up host panics, and panic=-1 with -no-reboot ends QEMU, so that a
 # run fails in minutes instead of hanging; the threshold is generous for loaded machines.
 lockup="softlockup_panic=1 watchdog_thresh=60"
+# On a terminal the nested host's console is this terminal, unmultiplexed (Ctrl-A reaches the
+# command, e.g. Domus's Ctrl-A x), so an interactive guest console works through both layers.
+if [ -t 0 ] && [ -t 1 ]; then
+	console=(-display none -chardev stdio,id=con,signal=off -serial chardev:con)
+	exec 3<&0
+else
+	console=(-nographic -serial stdio)
+	exec 3</dev/null
+fi
 qemu-system-x86_64 -M q35 -accel tcg,thread=multi -cpu EPYC-v3,+svm,+npt \
-	-smp "$smp" -m "$mem" -nographic -no-reboot -nodefaults -serial stdio \
+	-smp "$smp" -m "$mem" "${console[@]}" -no-reboot -nodefaults \
 	-kernel "$cache/vmlinuz" -initrd "$cache/initrd.cpio" \
 	-append "console=ttyS0 ${KVMHOST_KERNEL_ARGS:-quiet} panic=-1 $lockup kvmhost.job=$job" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,id=hostroot,multidevs=remap \
-	2> >(grep -v "TCG doesn't support requested feature" >&2) </dev/null
+	2> >(grep -v "TCG doesn't support requested feature" >&2) <&3
 [ -f "$job/status" ] || {
 	echo "domus: kvmhost: the KVM host VM ended without a status (it crashed or locked up;" \
 		"its console above says which)" >&2
