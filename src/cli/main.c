@@ -23,6 +23,7 @@ static const struct subcommand commands[] = {
 	{ "unpause", cmd_unpause, "let a paused domain run again" },
 	{ "uptime", cmd_uptime, "how long each domain has been up" },
 	{ "top", cmd_top, "CPU and memory per domain, refreshing" },
+	{ "net-link", cmd_net_link, "plug or unplug a running domain's NIC cable (link up/down)" },
 };
 
 static void usage(FILE *f)

@@ -26,6 +26,7 @@
 #include "boot/boot.h"
 #include "boot/cmdline.h"
 #include "cli/cli.h"
+#include "cli/monitor_ctl.h"
 #include "machine_pc.h"
 #include "manager/atomic_file.h"
 #include "manager/domain_files.h"
@@ -202,31 +203,15 @@ static void add_status(struct vmm *v, struct json_object *r)
 static int handle(void *ctx, const char *cmd, struct json_object *reply, char *err, size_t errlen)
 {
 	struct vmm *v = ctx;
-	struct vm *vm = &v->m->vm;
 	if (!strcmp(cmd, "status")) {
 		add_status(v, reply);
-	} else if (!strcmp(cmd, "pause")) {
-		vm_pause(vm);
-	} else if (!strcmp(cmd, "unpause")) {
-		vm_resume(vm);
-	} else if (!strcmp(cmd, "power-button")) {
-		if (atomic_load(&vm->paused)) {
-			snprintf(err, errlen, "the domain is paused; unpause it so it can see the "
-					      "power button");
-			return -1;
-		}
-		machine_power_button(v->m);
-		v->shutdown_requested = 1;
-	} else if (!strcmp(cmd, "reset")) {
-		vm_request_stop(vm, VM_STOP_RESET, NULL);
-	} else if (!strcmp(cmd, "destroy")) {
-		vm_request_stop(vm, VM_STOP_QUIT, NULL);
-	} else {
-		snprintf(err, errlen, "unknown command '%s' (status, pause, unpause, power-button, "
-				      "reset, destroy)", cmd);
-		return -1;
+		monitor_add_nics(v->m, reply);
+		return 0;
 	}
-	return 0;
+	int r = monitor_command(v->m, cmd, reply, err, errlen);
+	if (r == 0 && !strcmp(cmd, "power-button"))
+		v->shutdown_requested = 1;
+	return r;
 }
 
 static long long mono_ms(void)
