@@ -212,6 +212,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	}
 	if (!vm->cpuid)
 		return fail(err, errlen, "KVM_GET_SUPPORTED_CPUID: table too large");
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+		cpuid_offer_tsc_deadline(vm->cpuid->entries, vm->cpuid->nent);
 	return 0;
 }
 
