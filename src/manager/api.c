@@ -110,9 +110,10 @@ static struct json_object *dom_json(struct domusd *d, struct domain *dom)
 			  : dom->state == DOM_CRASHED ? "----c-"
 			  : dom->state == DOM_DYING   ? "-----d"
 						      : "------");
-	json_object_object_add(o, "memory_mib", json_object_new_int64((int64_t)dom->l.memory_mib));
-	json_object_object_add(o, "maxmem_mib", json_object_new_int64((int64_t)dom->l.maxmem_mib));
-	json_object_object_add(o, "vcpus", json_object_new_int((int)dom->l.vcpus));
+	launch_to_json(&dom->l, o);
+	/* the API calls the config file "config" */
+	json_object_object_del(o, "source");
+	add_s(o, "config", dom->l.source);
 	json_object_object_add(o, "cpu_time_s", json_object_new_double(0));
 	json_object_object_add(o, "uptime_s",
 			       json_object_new_int64((int64_t)(time(NULL) - dom->created)));
@@ -122,13 +123,6 @@ static struct json_object *dom_json(struct domusd *d, struct domain *dom)
 	json_object_object_add(o, "paused", json_object_new_boolean(dom->paused));
 	json_object_object_add(o, "shutdown_requested",
 			       json_object_new_boolean(dom->shutdown_requested));
-	add_s(o, "kernel", dom->l.kernel);
-	add_s(o, "ramdisk", dom->l.ramdisk);
-	add_s(o, "cmdline", dom->l.cmdline);
-	add_s(o, "config", dom->l.source);
-	add_s(o, "on_poweroff", domcfg_action_name(dom->l.on_poweroff));
-	add_s(o, "on_reboot", domcfg_action_name(dom->l.on_reboot));
-	add_s(o, "on_crash", domcfg_action_name(dom->l.on_crash));
 	dom_dir(d, dom->domid, DOMAIN_CONSOLE_SOCK, path, sizeof(path));
 	add_s(o, "console_socket", path);
 	dom_log(d, dom->name, "console", path, sizeof(path));
@@ -251,19 +245,6 @@ static const char *jstr(struct json_object *o, const char *k)
 		       : NULL;
 }
 
-/* A path from the config, relative to the client's working directory. */
-static char *abs_path(const char *cwd, const char *p)
-{
-	if (!p)
-		return NULL;
-	char *out = NULL;
-	if (p[0] == '/' || !cwd)
-		return strdup(p);
-	if (asprintf(&out, "%s/%s", cwd, p) < 0)
-		return NULL;
-	return out;
-}
-
 /* Parse and check the config; fills l and name (dc freed). 0, or -1 with r set. */
 static int build_launch(struct json_object *body, struct dom_launch *l, char *name, size_t nlen,
 			struct reply *r)
@@ -300,38 +281,19 @@ static int build_launch(struct json_object *body, struct dom_launch *l, char *na
 		set_error(r, MHD_HTTP_BAD_REQUEST, "%s", err);
 		return -1;
 	}
-	rc = -1;
-	if (dc.type == DOMCFG_TYPE_HVM)
-		set_error(r, MHD_HTTP_BAD_REQUEST,
-			  "%s: type \"hvm\" needs firmware boot, which domusd does not offer yet; "
-			  "use type \"pv\" or \"pvh\" with a kernel", source);
-	else if (dc.ndisks || dc.nnics)
-		set_error(r, MHD_HTTP_BAD_REQUEST,
-			  "%s: disk and vif devices are not available in this version of Domus",
-			  source);
-	else if (!dc.kernel)
-		set_error(r, MHD_HTTP_BAD_REQUEST, "%s: no kernel= given", source);
-	else
-		rc = 0;
-	if (rc == 0) {
-		*l = (struct dom_launch){
-			.memory_mib = dc.memory_mib,
-			.maxmem_mib = dc.maxmem_mib,
-			.vcpus = dc.vcpus,
-			.kernel = abs_path(cwd, dc.kernel),
-			.ramdisk = abs_path(cwd, dc.ramdisk),
-			.cmdline = dc.cmdline ? strdup(dc.cmdline) : NULL,
-			.source = abs_path(cwd, source),
-			.on_poweroff = dc.on_poweroff,
-			.on_reboot = dc.on_reboot,
-			.on_crash = dc.on_crash,
-		};
+	if (domcfg_check_support(&dc, source, err, sizeof(err)) < 0) {
+		set_error(r, MHD_HTTP_BAD_REQUEST, "%s", err);
+		rc = -1;
+	} else if (dc.type != DOMCFG_TYPE_HVM && !dc.kernel) {
+		set_error(r, MHD_HTTP_BAD_REQUEST, "%s: no kernel= given (type \"%s\" boots a "
+			  "kernel directly; type \"hvm\" boots firmware)", source,
+			  domcfg_type_name(dc.type));
+		rc = -1;
+	} else if (launch_from_config(l, &dc, source, cwd) < 0) {
+		set_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		rc = -1;
+	} else {
 		snprintf(name, nlen, "%s", dc.name);
-		if (!l->kernel || (dc.ramdisk && !l->ramdisk) || (dc.cmdline && !l->cmdline)) {
-			launch_free(l);
-			set_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-			rc = -1;
-		}
 	}
 	domcfg_free(&dc);
 	return rc;

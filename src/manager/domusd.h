@@ -14,6 +14,7 @@
 
 #include "config/domcfg.h"
 #include "manager/domain_files.h"
+#include "manager/launch.h"
 
 #define DOMID_FIRST 1
 #define DOMID_MAX 0x7FEF /* xl's last ordinary domain ID */
@@ -26,15 +27,6 @@ enum dom_state {
 	DOM_SHUTDOWN, /* ended by power-off or reboot and preserved (xl 's') */
 	DOM_CRASHED,  /* crashed and preserved (xl 'c') */
 	DOM_DYING,    /* being destroyed (xl 'd') */
-};
-
-/* How a domain is started; all a restart needs. */
-struct dom_launch {
-	uint64_t memory_mib, maxmem_mib;
-	unsigned vcpus;
-	char *kernel, *ramdisk, *cmdline; /* absolute paths; NULLs when absent */
-	char *source;                     /* the config file, for messages */
-	enum domcfg_action on_poweroff, on_reboot, on_crash;
 };
 
 struct domain {
@@ -77,8 +69,6 @@ void dom_remove(struct domusd *d, struct domain *dom);
 void dom_dir(const struct domusd *d, unsigned domid, const char *file, char *out, size_t len);
 void dom_log(const struct domusd *d, const char *name, const char *kind, char *out, size_t len);
 const char *dom_state_name(enum dom_state s);
-void launch_free(struct dom_launch *l);
-int launch_copy(struct dom_launch *to, const struct dom_launch *from);
 /* Reload domain records after a restart of domusd; see supervisor.c for reattaching. */
 void domusd_load(struct domusd *d);
 void domusd_wake(struct domusd *d);

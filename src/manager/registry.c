@@ -114,35 +114,6 @@ struct domain *dom_find(struct domusd *d, const char *ref)
 	return NULL;
 }
 
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
-void launch_free(struct dom_launch *l)
-{
-	free(l->kernel);
-	free(l->ramdisk);
-	free(l->cmdline);
-	free(l->source);
-	memset(l, 0, sizeof(*l));
-}
-
-int launch_copy(struct dom_launch *to, const struct dom_launch *from)
-{
-	*to = *from;
-	to->kernel = dup_or_null(from->kernel);
-	to->ramdisk = dup_or_null(from->ramdisk);
-	to->cmdline = dup_or_null(from->cmdline);
-	to->source = dup_or_null(from->source);
-	if ((from->kernel && !to->kernel) || (from->ramdisk && !to->ramdisk) ||
-	    (from->cmdline && !to->cmdline) || (from->source && !to->source)) {
-		launch_free(to);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 /* Domain IDs go up like xl's and are not reused until they wrap. */
 static int next_free_domid(struct domusd *d, unsigned *out)
 {
@@ -221,16 +192,7 @@ void dom_save(struct domusd *d, struct domain *dom)
 			       json_object_new_boolean(dom->destroy_requested));
 	add_str(o, "exit_reason", dom->exit_reason);
 	add_str(o, "exit_message", dom->exit_msg);
-	json_object_object_add(o, "memory_mib", json_object_new_int64((int64_t)dom->l.memory_mib));
-	json_object_object_add(o, "maxmem_mib", json_object_new_int64((int64_t)dom->l.maxmem_mib));
-	json_object_object_add(o, "vcpus", json_object_new_int((int)dom->l.vcpus));
-	add_str(o, "kernel", dom->l.kernel);
-	add_str(o, "ramdisk", dom->l.ramdisk);
-	add_str(o, "cmdline", dom->l.cmdline);
-	add_str(o, "source", dom->l.source);
-	add_str(o, "on_poweroff", domcfg_action_name(dom->l.on_poweroff));
-	add_str(o, "on_reboot", domcfg_action_name(dom->l.on_reboot));
-	add_str(o, "on_crash", domcfg_action_name(dom->l.on_crash));
+	launch_to_json(&dom->l, o);
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
 	strncat(path, "/" DOMAIN_STATE_FILE, sizeof(path) - strlen(path) - 1);
 	r = atomic_write_file(path, s, strlen(s), 0644);
@@ -278,14 +240,6 @@ static int64_t get_i(struct json_object *o, const char *k)
 	return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
 }
 
-static enum domcfg_action action_from(const char *s, enum domcfg_action def)
-{
-	for (int a = DOMCFG_ACTION_DESTROY; a <= DOMCFG_ACTION_COREDUMP_RESTART; a++)
-		if (s && !strcmp(s, domcfg_action_name((enum domcfg_action)a)))
-			return (enum domcfg_action)a;
-	return def;
-}
-
 /* One record from disk; NULL (and a warning) if it is unreadable. */
 static struct domain *load_record(struct domusd *d, unsigned domid)
 {
@@ -323,19 +277,10 @@ static struct domain *load_record(struct domusd *d, unsigned domid)
 		 get_s(o, "exit_reason") ? get_s(o, "exit_reason") : "");
 	snprintf(dom->exit_msg, sizeof(dom->exit_msg), "%s",
 		 get_s(o, "exit_message") ? get_s(o, "exit_message") : "");
-	struct dom_launch l = {
-		.memory_mib = (uint64_t)get_i(o, "memory_mib"),
-		.maxmem_mib = (uint64_t)get_i(o, "maxmem_mib"),
-		.vcpus = (unsigned)get_i(o, "vcpus"),
-		.kernel = (char *)(uintptr_t)get_s(o, "kernel"),
-		.ramdisk = (char *)(uintptr_t)get_s(o, "ramdisk"),
-		.cmdline = (char *)(uintptr_t)get_s(o, "cmdline"),
-		.source = (char *)(uintptr_t)get_s(o, "source"),
-		.on_poweroff = action_from(get_s(o, "on_poweroff"), DOMCFG_ACTION_DESTROY),
-		.on_reboot = action_from(get_s(o, "on_reboot"), DOMCFG_ACTION_RESTART),
-		.on_crash = action_from(get_s(o, "on_crash"), DOMCFG_ACTION_DESTROY),
-	};
-	int r = launch_copy(&dom->l, &l);
+	int r = launch_from_json(&dom->l, o);
+	if (r < 0)
+		log_warn("%s: %s", path, r == -EINVAL ? "no kernel or firmware; ignored"
+						      : "out of memory");
 	json_object_put(o);
 	if (r < 0) {
 		free(dom);

@@ -20,7 +20,7 @@
 #include "vmm/control.h"
 #include "vmm/log.h"
 
-#define MAX_ARGS 40
+#define MAX_ARGS (24 + LAUNCH_MAX_ARGS)
 
 static int pidfd_open_(int pid)
 {
@@ -80,7 +80,8 @@ static int wait_ready(int fd, int *pid, char *err, size_t errlen)
 int dom_start(struct domusd *d, struct domain *dom, char *err, size_t errlen)
 {
 	char dir[PATH_MAX], conlog[PATH_MAX], vmmlog[PATH_MAX], path[PATH_MAX];
-	char domid[16], mem[32], vcpus[16], fdnum[16];
+	char domid[16], fdnum[16];
+	struct launch_args store = { .n = 0 };
 	pthread_mutex_lock(&d->lock);
 	struct dom_launch l;
 	int r = launch_copy(&l, &dom->l);
@@ -104,8 +105,6 @@ int dom_start(struct domusd *d, struct domain *dom, char *err, size_t errlen)
 	dom_log(d, name, "console", conlog, sizeof(conlog));
 	dom_log(d, name, "vmm", vmmlog, sizeof(vmmlog));
 	snprintf(domid, sizeof(domid), "%u", id);
-	snprintf(mem, sizeof(mem), "%llu", (unsigned long long)l.memory_mib);
-	snprintf(vcpus, sizeof(vcpus), "%u", l.vcpus);
 	snprintf(fdnum, sizeof(fdnum), "%d", 3);
 	const char *argv[MAX_ARGS];
 	int n = 0;
@@ -116,13 +115,10 @@ int dom_start(struct domusd *d, struct domain *dom, char *err, size_t errlen)
 	argv[n++] = "--token", argv[n++] = token;
 	argv[n++] = "--ready-fd", argv[n++] = fdnum;
 	argv[n++] = "--console-log", argv[n++] = conlog;
-	argv[n++] = "--memory", argv[n++] = mem;
-	argv[n++] = "--vcpus", argv[n++] = vcpus;
-	argv[n++] = "--kernel", argv[n++] = l.kernel;
-	if (l.ramdisk)
-		argv[n++] = "--initrd", argv[n++] = l.ramdisk;
-	if (l.cmdline)
-		argv[n++] = "--cmdline", argv[n++] = l.cmdline;
+	if (launch_vmm_args(&l, argv, &n, &store) < 0) {
+		snprintf(err, errlen, "cannot start the monitor: out of memory");
+		goto fail;
+	}
 	argv[n] = NULL;
 
 	int logfd = open(vmmlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
@@ -185,10 +181,12 @@ int dom_start(struct domusd *d, struct domain *dom, char *err, size_t errlen)
 	pthread_mutex_unlock(&d->lock);
 	domusd_wake(d);
 	launch_free(&l);
+	launch_args_free(&store);
 	log_info("domain %s (%u) started: monitor pid %d", name, id, pid);
 	return 0;
 fail:
 	launch_free(&l);
+	launch_args_free(&store);
 	pthread_mutex_lock(&d->lock);
 	dom_remove(d, dom);
 	pthread_mutex_unlock(&d->lock);
