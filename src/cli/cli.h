@@ -29,6 +29,9 @@ int cmd_pause(int argc, char **argv);
 int cmd_unpause(int argc, char **argv);
 int cmd_uptime(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+/* capture.c: files from a running domain */
+int cmd_screenshot(int argc, char **argv);
+int cmd_dump_core(int argc, char **argv);
 /* domusd's part of `domus info`: whether it runs, its domains and memory. */
 void info_domusd(void);
 /* The monitor of one domain under domusd (hidden; also runs as argv[0] "domus-vmm"). */

@@ -27,16 +27,19 @@
 #include "boot/cmdline.h"
 #include "cli/cli.h"
 #include "config/domcfg.h"
+#include "machine_fv.h"
 #include "machine_pc.h"
 #include "manager/atomic_file.h"
 #include "manager/domain_files.h"
 #include "vmm/control.h"
+#include "vmm/coredump.h"
 #include "vmm/log.h"
 
 #define MAX_KERNEL_BYTES (512ull << 20)
 
 struct vmm {
 	const char *name, *dir, *token;
+	const char *core_on_crash; /* where a crashed guest's core goes; NULL: none */
 	unsigned domid;
 	struct machine *m;
 	struct conmux con_mux;
@@ -49,7 +52,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: domus vmm --dir DIR --name NAME --domid ID [--token T] [--ready-fd FD]\n"
 		   "                 [--console-log FILE] [--memory MIB] [--vcpus N] [--pvm-aware]\n"
-		   "                 [--triple-fault-reset] MACHINE\n"
+		   "                 [--triple-fault-reset] [--core-on-crash FILE] MACHINE\n"
 		   "MACHINE, PV:  --kernel FILE [--initrd FILE] [--cmdline TEXT]\n"
 		   "                 [--disk NAME,ro|rw,PATH]... [--net MAC,BRIDGE,TAP]...\n"
 		   "MACHINE, FV:  --firmware FILE [--boot ORDER] [--ide N,disk|cdrom,ro|rw,PATH]...\n"
@@ -111,7 +114,10 @@ static int stop_status(enum vm_stop why)
 	}
 }
 
-static void write_exit(const struct vmm *v, enum vm_stop why, const char *msg)
+/* exit.json for domusd; core: the core file written after a crash, core_err why there is
+ * none although one was asked for (both may be NULL). */
+static void write_exit(const struct vmm *v, enum vm_stop why, const char *msg, const char *core,
+		       const char *core_err)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/" DOMAIN_EXIT_FILE, v->dir);
@@ -121,6 +127,10 @@ static void write_exit(const struct vmm *v, enum vm_stop why, const char *msg)
 	json_object_object_add(o, "message", json_object_new_string(msg ? msg : ""));
 	json_object_object_add(o, "token", json_object_new_string(v->token));
 	json_object_object_add(o, "time", json_object_new_int64((int64_t)time(NULL)));
+	if (core)
+		json_object_object_add(o, "core", json_object_new_string(core));
+	if (core_err)
+		json_object_object_add(o, "core_error", json_object_new_string(core_err));
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
 	int r = atomic_write_file(path, s, strlen(s), 0640);
 	if (r < 0)
@@ -204,8 +214,67 @@ static void add_status(struct vmm *v, struct json_object *r)
 	json_object_object_add(r, "running_now", json_object_new_boolean(any_vcpu_running()));
 }
 
+/* A file name argument of a control command: domusd sends absolute paths only. */
+static const char *path_arg(const char *cmd, const char *verb, char *err, size_t errlen)
+{
+	size_t n = strlen(verb);
+	if (strncmp(cmd, verb, n) || cmd[n] != ' ')
+		return NULL;
+	if (cmd[n + 1] != '/') {
+		snprintf(err, errlen, "%s: the file name must be an absolute path", verb);
+		return "";
+	}
+	return cmd + n + 1;
+}
+
+/* The guest holds still while its screen or memory is copied: vCPUs parked, as xl pauses a
+ * domain for dump-core; they run on afterwards unless the domain was paused already. */
+static int screenshot(struct vmm *v, const char *path, struct json_object *reply, char *err,
+		      size_t errlen)
+{
+	struct vm *vm = &v->m->vm;
+	if (!v->m->fv) {
+		snprintf(err, errlen, "screenshot: domain %s has no VGA (a PV domain: its console "
+				      "is the serial line)", v->name);
+		return -1;
+	}
+	int was_paused = atomic_load(&vm->paused);
+	if (!was_paused)
+		vm_pause(vm);
+	int r = machine_fv_screenshot(v->m, path, NULL, err, errlen);
+	if (!was_paused)
+		vm_resume(vm);
+	if (r == 0)
+		json_object_object_add(reply, "file", json_object_new_string(path));
+	return r;
+}
+
+static int dump_core(struct vmm *v, const char *path, struct json_object *reply, char *err,
+		     size_t errlen)
+{
+	struct vm *vm = &v->m->vm;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int was_paused = atomic_load(&vm->paused);
+	if (!was_paused)
+		vm_pause(vm);
+	int r = vm_dump_core(vm, path, err, errlen);
+	if (!was_paused)
+		vm_resume(vm);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (r == 0) {
+		log_info("core of domain %s written to %s", v->name, path);
+		json_object_object_add(reply, "file", json_object_new_string(path));
+		json_object_object_add(reply, "seconds",
+				       json_object_new_double((double)(t1.tv_sec - t0.tv_sec) +
+							      (t1.tv_nsec - t0.tv_nsec) / 1e9));
+	}
+	return r;
+}
+
 static int handle(void *ctx, const char *cmd, struct json_object *reply, char *err, size_t errlen)
 {
+	const char *path;
 	struct vmm *v = ctx;
 	struct vm *vm = &v->m->vm;
 	if (!strcmp(cmd, "status")) {
@@ -226,9 +295,13 @@ static int handle(void *ctx, const char *cmd, struct json_object *reply, char *e
 		vm_request_stop(vm, VM_STOP_RESET, NULL);
 	} else if (!strcmp(cmd, "destroy")) {
 		vm_request_stop(vm, VM_STOP_QUIT, NULL);
+	} else if ((path = path_arg(cmd, "screenshot", err, errlen))) {
+		return path[0] ? screenshot(v, path, reply, err, errlen) : -1;
+	} else if ((path = path_arg(cmd, "dump-core", err, errlen))) {
+		return path[0] ? dump_core(v, path, reply, err, errlen) : -1;
 	} else {
-		snprintf(err, errlen, "unknown command '%s' (status, pause, unpause, power-button, "
-				      "reset, destroy)", cmd);
+		snprintf(err, errlen, "unknown command '%.64s' (status, pause, unpause, power-button, "
+				      "reset, destroy, screenshot PATH, dump-core PATH)", cmd);
 		return -1;
 	}
 	return 0;
@@ -424,6 +497,7 @@ int cmd_vmm(int argc, char **argv)
 		{ "disk", required_argument, NULL, 'd' },
 		{ "ide", required_argument, NULL, 'E' },
 		{ "net", required_argument, NULL, 'W' },
+		{ "core-on-crash", required_argument, NULL, 'C' },
 		{ "pvm-aware", no_argument, NULL, 'P' },
 		{ "triple-fault-reset", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
@@ -446,6 +520,7 @@ int cmd_vmm(int argc, char **argv)
 		case 'i': o.initrd = optarg; break;
 		case 'c': o.cmdline = optarg; break;
 		case 'F': o.firmware = optarg; break;
+		case 'C': v.core_on_crash = optarg; break;
 		case 'B':
 			if (strlen(optarg) > 3 || strspn(optarg, "cdn") != strlen(optarg)) {
 				log_err("vmm: boot '%s': up to three of c, d, n", optarg);
@@ -589,7 +664,19 @@ int cmd_vmm(int argc, char **argv)
 	enum vm_stop why = vm_wait(&v.m->vm);
 	if (v.m->vm.stop_msg[0])
 		log_err("%s", v.m->vm.stop_msg);
-	write_exit(&v, why, v.m->vm.stop_msg);
+	/* on_crash=coredump-*: the memory is still there until machine_destroy. */
+	const char *core = NULL, *core_err = NULL;
+	if (v.core_on_crash && !strcmp(stop_reason(why), "crash")) {
+		if (vm_dump_core(&v.m->vm, v.core_on_crash, err, sizeof(err)) == 0) {
+			log_info("core of the crashed guest written to %s", v.core_on_crash);
+			core = v.core_on_crash;
+		} else {
+			log_err("%s", err);
+			core_err = err;
+		}
+	}
+	write_exit(&v, why, v.m->vm.stop_msg, core, core_err);
+	err[0] = 0;
 	status = stop_status(why);
 out_machine:
 	machine_destroy(v.m);

@@ -20,6 +20,8 @@
 #define DOMID_MAX 0x7FEF /* xl's last ordinary domain ID */
 #define SPAWN_TIMEOUT_MS 60000
 #define CONTROL_TIMEOUT_MS 5000
+#define SCREENSHOT_TIMEOUT_MS 30000
+#define DUMP_TIMEOUT_MS 170000 /* under the CLI's 180 s for an API reply */
 
 enum dom_state {
 	DOM_STARTING, /* monitor being started */
@@ -41,6 +43,7 @@ struct domain {
 	unsigned restarts;  /* restarts of the name so far */
 	int paused;         /* last known */
 	int shutdown_requested, destroy_requested;
+	int reboot_requested; /* domus reboot pressed the power button: a power-off is a reboot */
 	int pending_start;  /* reserved for a restart: the supervision loop starts it */
 	char exit_reason[16], exit_msg[256]; /* preserved domains: why it ended */
 };
@@ -80,6 +83,11 @@ int dom_start(struct domusd *d, struct domain *dom, char *err, size_t errlen);
 /* Ask the monitor of a running domain; the reply or NULL with err (lock NOT held). */
 struct json_object *dom_control(struct domusd *d, unsigned domid, const char *cmd, char *err,
 				size_t errlen);
+/* The same for commands that take a while (screenshot, dump-core). */
+struct json_object *dom_control_wait(struct domusd *d, unsigned domid, const char *cmd,
+				     int timeout_ms, char *err, size_t errlen);
+/* Where on_crash=coredump-* puts the core of domain name: LIB/dump/NAME.core. */
+void dom_core_path(const struct domusd *d, const char *name, char *out, size_t len);
 /* Monitor ended (lock held): read exit.json, apply on_poweroff/on_reboot/on_crash. A domain
  * to restart is reserved with pending_start set; the supervision loop starts it. */
 void dom_ended(struct domusd *d, struct domain *dom);

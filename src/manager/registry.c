@@ -38,6 +38,11 @@ void dom_log(const struct domusd *d, const char *name, const char *kind, char *o
 	snprintf(out, len, "%s/logs/%s.%s.log", d->paths.lib, name, kind);
 }
 
+void dom_core_path(const struct domusd *d, const char *name, char *out, size_t len)
+{
+	snprintf(out, len, "%s/dump/%s.core", d->paths.lib, name);
+}
+
 static void save_next_domid(struct domusd *d)
 {
 	char path[PATH_MAX], buf[32];
@@ -68,11 +73,12 @@ int domusd_init(struct domusd *d, const char *state_dir, char *err, size_t errle
 	d->next_domid = DOMID_FIRST;
 	domus_paths_init(&d->paths, state_dir);
 	char path[PATH_MAX];
-	const char *dirs[] = { d->paths.lib, d->paths.run };
-	const char *subs[] = { "logs", "domains" };
-	for (int i = 0; i < 2; i++) {
+	const char *dirs[] = { d->paths.lib, d->paths.run, d->paths.lib };
+	const char *subs[] = { "logs", "domains", "dump" };
+	for (int i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dirs[i], subs[i]);
-		int r = make_dirs(path, 0755);
+		/* cores hold guest memory: for root's eyes only */
+		int r = make_dirs(path, i == 2 ? 0700 : 0755);
 		if (r < 0) {
 			snprintf(err, errlen, "cannot create %s: %s", path, strerror(-r));
 			return -1;
@@ -188,6 +194,8 @@ void dom_save(struct domusd *d, struct domain *dom)
 	json_object_object_add(o, "paused", json_object_new_boolean(dom->paused));
 	json_object_object_add(o, "shutdown_requested",
 			       json_object_new_boolean(dom->shutdown_requested));
+	json_object_object_add(o, "reboot_requested",
+			       json_object_new_boolean(dom->reboot_requested));
 	json_object_object_add(o, "destroy_requested",
 			       json_object_new_boolean(dom->destroy_requested));
 	add_str(o, "exit_reason", dom->exit_reason);
@@ -272,6 +280,7 @@ static struct domain *load_record(struct domusd *d, unsigned domid)
 	dom->restarts = (unsigned)get_i(o, "restarts");
 	dom->paused = (int)get_i(o, "paused");
 	dom->shutdown_requested = (int)get_i(o, "shutdown_requested");
+	dom->reboot_requested = (int)get_i(o, "reboot_requested");
 	dom->destroy_requested = (int)get_i(o, "destroy_requested");
 	snprintf(dom->exit_reason, sizeof(dom->exit_reason), "%s",
 		 get_s(o, "exit_reason") ? get_s(o, "exit_reason") : "");
