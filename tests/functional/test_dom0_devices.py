@@ -49,7 +49,7 @@ def test_dom0_read_only_disk_and_bad_disk(dom0, tmp_path):
     img = tmp_path / "ro.img"
     img.write_bytes(b"\x5a" * MIB)
     cfg = dom0.cfg("ro", guest="vblk", memory=128, extra="ro=1",
-                   disk=["%s,raw,xvda,ro" % img])
+                   disk=["%s,raw,xvda,ro" % img], on_poweroff="preserve")
     dom0.create_cfg("ro", cfg)
     dom0.wait_console("ro", "DONE", SLOW * 2)
     assert "write refused with IOERR" in dom0.console_log("ro")
