@@ -48,6 +48,23 @@ static void pc_panicked(void *ctx, unsigned events)
 	vm_request_stop(&m->vm, VM_STOP_PANIC, "guest stopped: the guest kernel panicked (pvpanic)");
 }
 
+/* COM1 output: to the console, and past the PVM user-space watch when there is one. */
+static void pc_com1_tx(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct machine *m = ctx;
+	console_write(m->con, buf, len);
+	if (m->user_watch && pvm_user_watch_feed(m->user_watch, buf, len)) {
+		vm_request_stop(&m->vm, VM_STOP_EMULATION,
+				"guest stopped: its user space cannot run on this PVM host: the first "
+				"system call of /init faulted at the kernel's SYSCALL entry (0x%llx), "
+				"because SYSCALL from a guest's user mode does not enter its kernel here "
+				"unless the kernel is PVM-aware or carries Domus's PV patches; boot the "
+				"Domus guest kit (tools/kit/build.sh) or a PVM-aware kernel "
+				"(--pvm-aware), or use a host with VT-x/AMD-V",
+				(unsigned long long)m->user_watch->addr);
+	}
+}
+
 static void pc_sleep(void *ctx, unsigned slp_typ)
 {
 	struct machine *m = ctx;
@@ -264,7 +281,15 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct c
 	irq_init(&m->irq_com1, vm, IRQ_COM1);
 	irq_init(&m->irq_rtc, vm, IRQ_RTC);
 	irq_init(&m->irq_sci, vm, IRQ_SCI);
-	uart16550_init(&m->com1, &m->irq_com1, console_write, con);
+	if (cfg->watch_pvm_user) {
+		m->user_watch = malloc(sizeof(*m->user_watch));
+		if (!m->user_watch) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		pvm_user_watch_init(m->user_watch);
+	}
+	uart16550_init(&m->com1, &m->irq_com1, pc_com1_tx, m);
 	rtc_mc146818_init(&m->rtc, &m->irq_rtc, NULL);
 	m->persist = cfg->persist;
 	if (m->persist && m->persist->valid)
@@ -424,5 +449,6 @@ void machine_destroy(struct machine *m)
 		i8042_destroy(&m->kbc);
 		acpi_pm_destroy(&m->pm);
 	}
+	free(m->user_watch);
 	memset(m, 0, sizeof(*m));
 }

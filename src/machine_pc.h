@@ -14,6 +14,7 @@
 #include "hw/i8042.h"
 #include "hw/pci.h"
 #include "hw/pci_host.h"
+#include "boot/pvm_user_watch.h"
 #include "hw/pvpanic.h"
 #include "hw/reset_cf9.h"
 #include "hw/rtc_mc146818.h"
@@ -96,6 +97,9 @@ struct machine_config {
 	unsigned nide;
 	const char *boot_order; /* "dc": c disk, d CD-ROM, n network */
 	int fv_devices; /* with a kernel: boot it directly on the FV PC's devices (no firmware) */
+	/* A Linux kernel that is not PVM-aware, on a PVM host: its user space cannot run there;
+	 * watch its console for the proof and end the domain with an explanation. */
+	int watch_pvm_user;
 };
 
 /* An IDE drive of an FV guest: index 0-3 is hda (primary master) to hdd (secondary slave). */
@@ -117,6 +121,7 @@ struct machine {
 	struct acpi_pm pm;
 	struct reset_cf9 cf9;
 	struct pvpanic pvpanic;
+	struct pvm_user_watch *user_watch; /* NULL unless machine_config.watch_pvm_user */
 	struct pci_bus pci;
 	struct pci_host pci_host;
 	uint8_t post_code;

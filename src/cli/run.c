@@ -564,9 +564,11 @@ checked:;
 		goto out;
 	}
 	char cmdline[BOOT_CMDLINE_MAX] = "";
+	int watch_user = 0;
 	if (o.fv)
 		goto prepared;
 	int is_linux = kernel_is_linux(kernel, kernel_len);
+	watch_user = host.mode == HOST_PVM && is_linux && !o.pvm_aware;
 	const char *user = o.cmdline ? o.cmdline : (is_linux ? "console=ttyS0" : "");
 	if (cmdline_for_guest(cmdline, sizeof(cmdline), user, host.mode, (unsigned)o.vcpus,
 			      is_linux, o.pvm_aware) < 0) {
@@ -608,6 +610,7 @@ prepared:;
 		.initrd = initrd,
 		.initrd_len = initrd_len,
 		.cmdline = cmdline,
+		.watch_pvm_user = watch_user,
 		.triple_fault_reset = o.triple_fault_reset,
 		.persist = &persist,
 		.disks = o.disks,

@@ -593,6 +593,9 @@ int cmd_vmm(int argc, char **argv)
 	if (o.kernel && load_kernel(&o, host.mode, &kernel, &kernel_len, &initrd, &initrd_len,
 				    cmdline, sizeof(cmdline), err, sizeof(err)) < 0)
 		goto out;
+	/* An unmodified Linux on a PVM host: watch for its /init faulting (boot/pvm_user_watch.h) */
+	int watch_user = o.kernel && host.mode == HOST_PVM && kernel_is_linux(kernel, kernel_len) &&
+			 !o.pvm_aware;
 
 	sigset_t sigs;
 	sigemptyset(&sigs);
@@ -624,6 +627,7 @@ int cmd_vmm(int argc, char **argv)
 		.initrd = initrd,
 		.initrd_len = initrd_len,
 		.cmdline = cmdline,
+		.watch_pvm_user = watch_user,
 		.triple_fault_reset = o.triple_fault_reset,
 		.disks = o.disks,
 		.ndisks = o.ndisks,

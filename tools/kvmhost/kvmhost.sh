@@ -41,11 +41,19 @@ trap 'rm -rf "$job"' EXIT
 	printf '%q ' "$@"; echo
 } >"$job/cmd.sh"
 
+# Nested SVM under TCG has been seen to freeze both of the host's CPUs for good (soft lockups,
+# nothing runs). A locked-up host panics, and panic=-1 with -no-reboot ends QEMU, so that a
+# run fails in minutes instead of hanging; the threshold is generous for loaded machines.
+lockup="softlockup_panic=1 watchdog_thresh=60"
 qemu-system-x86_64 -M q35 -accel tcg,thread=multi -cpu EPYC-v3,+svm,+npt \
 	-smp "$smp" -m "$mem" -nographic -no-reboot -nodefaults -serial stdio \
 	-kernel "$cache/vmlinuz" -initrd "$cache/initrd.cpio" \
-	-append "console=ttyS0 ${KVMHOST_KERNEL_ARGS:-quiet} panic=-1 kvmhost.job=$job" \
+	-append "console=ttyS0 ${KVMHOST_KERNEL_ARGS:-quiet} panic=-1 $lockup kvmhost.job=$job" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,id=hostroot,multidevs=remap \
 	2> >(grep -v "TCG doesn't support requested feature" >&2) </dev/null
-[ -f "$job/status" ] || { echo "domus: kvmhost: the KVM host VM ended without a status" >&2; exit 125; }
+[ -f "$job/status" ] || {
+	echo "domus: kvmhost: the KVM host VM ended without a status (it crashed or locked up;" \
+		"its console above says which)" >&2
+	exit 125
+}
 exit "$(cat "$job/status")"
