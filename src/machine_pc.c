@@ -230,6 +230,8 @@ static int add_pv_devices(struct machine *m, const struct machine_config *cfg, c
 		}
 		if (pv_plug(m, &n->net.vp.pci, err, errlen) < 0)
 			return -1;
+		if (cfg->persist && (cfg->persist->nic_link_down >> i & 1))
+			virtio_net_set_link(&n->net, false);
 		log_debug("%s: TAP %s on bridge %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", name,
 			  n->ifname, c->bridge ? c->bridge : "(none)", c->mac[0], c->mac[1],
 			  c->mac[2], c->mac[3], c->mac[4], c->mac[5]);
@@ -398,6 +400,32 @@ int machine_start(struct machine *m, char *err, size_t errlen)
 void machine_power_button(struct machine *m)
 {
 	acpi_pm_power_button(&m->pm);
+}
+
+int machine_find_nic(const struct machine *m, const char *what)
+{
+	char *end;
+	unsigned long i = strtoul(what, &end, 10);
+	if (*what >= '0' && *what <= '9' && !*end)
+		return i < m->nnet ? (int)i : -1;
+	for (unsigned j = 0; j < m->nnet; j++)
+		if (!strcmp(what, m->net[j]->net.vp.name) || !strcmp(what, m->net[j]->ifname))
+			return (int)j;
+	return -1;
+}
+
+int machine_set_nic_link(struct machine *m, unsigned i, bool up)
+{
+	if (i >= m->nnet)
+		return -ENODEV;
+	virtio_net_set_link(&m->net[i]->net, up);
+	if (m->persist) {
+		if (up)
+			m->persist->nic_link_down &= ~(1u << i);
+		else
+			m->persist->nic_link_down |= 1u << i;
+	}
+	return 0;
 }
 
 void machine_destroy(struct machine *m)

@@ -28,11 +28,13 @@
 #include "vmm/msi_kvm.h"
 #include "vmm/vm.h"
 
-/* What survives a reset, as on a PC: the battery-backed CMOS RAM and the clock's setting. */
+/* What survives a reset, as on a PC: the battery-backed CMOS RAM and the clock's setting,
+ * and which NIC cables the user unplugged (bit i: NIC i). */
 struct pc_persist {
 	int valid;
 	uint8_t cmos[128];
 	int64_t rtc_offset_s;
+	uint32_t nic_link_down;
 };
 
 #define MACHINE_MAX_DISKS 16
@@ -145,5 +147,11 @@ int machine_start(struct machine *m, char *err, size_t errlen);
 void machine_destroy(struct machine *m);
 /* Press the ACPI power button (orderly shutdown request to the guest). */
 void machine_power_button(struct machine *m);
+/* The NIC named by what: its index ("0"), its device name ("net0") or its TAP's name.
+ * Returns the index, or -1 when there is no such NIC. */
+int machine_find_nic(const struct machine *m, const char *what);
+/* Plug (up) or unplug NIC i's cable while the guest runs (virtio_net_set_link); it stays so
+ * across reboots of this monitor. 0, or -ENODEV when there is no NIC i. */
+int machine_set_nic_link(struct machine *m, unsigned i, bool up);
 
 #endif

@@ -83,3 +83,9 @@ int tap_set_offload(int fd, unsigned flags)
 {
 	return ioctl(fd, TUNSETOFFLOAD, flags) < 0 ? -errno : 0;
 }
+
+int tap_set_carrier(int fd, bool on)
+{
+	int v = on;
+	return ioctl(fd, TUNSETCARRIER, &v) < 0 ? -errno : 0;
+}

@@ -2,6 +2,7 @@
  * as in virtio 1.x), non-blocking, up, and attached to a named bridge. */
 #ifndef DOMUS_TAP_H
 #define DOMUS_TAP_H
+#include <stdbool.h>
 #include <stddef.h>
 
 #define TAP_VNET_HDR_LEN 12
@@ -12,5 +13,8 @@
 int tap_open(const char *name, const char *bridge, char *ifname, char *err, size_t errlen);
 /* Tell the TAP which offloads the guest accepts (TUN_F_* flags). 0 or -errno. */
 int tap_set_offload(int fd, unsigned flags);
+/* The TAP's carrier as the host sees it (TUNSETCARRIER): off, the host stack and a bridge
+ * treat the port as unplugged. 0 or -errno. */
+int tap_set_carrier(int fd, bool on);
 
 #endif

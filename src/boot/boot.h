@@ -65,6 +65,19 @@ uint64_t boot_place_initrd(uint64_t limit, uint64_t floor, uint64_t size);
 typedef int (*elf_note_fn)(void *ctx, const char *name, size_t namesz, uint32_t type,
 			   const uint8_t *desc, size_t descsz);
 int elf_for_each_note(const uint8_t *img, size_t len, elf_note_fn fn, void *ctx);
+/* The program header table of a 32- or 64-bit ELF image, checked to lie in the image. */
+struct elf_phdrs {
+	int is64;
+	uint64_t off;
+	unsigned num, entsize;
+};
+struct elf_seg {
+	uint32_t type;
+	uint64_t off, paddr, filesz, memsz;
+};
+int elf_phdrs(const uint8_t *img, size_t len, struct elf_phdrs *t);
+/* Entry i (< t->num) of a table elf_phdrs() accepted. */
+void elf_seg_get(const uint8_t *img, const struct elf_phdrs *t, unsigned i, struct elf_seg *s);
 /* The PVH entry point from the XEN_ELFNOTE_PHYS32_ENTRY note; 0 when found, else -1. */
 int elf_pvh_entry(const uint8_t *img, size_t len, uint64_t *entry);
 

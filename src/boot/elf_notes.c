@@ -27,55 +27,61 @@ static int notes_in(const uint8_t *p, size_t len, elf_note_fn fn, void *ctx)
 	return 0;
 }
 
-int elf_for_each_note(const uint8_t *img, size_t len, elf_note_fn fn, void *ctx)
+int elf_phdrs(const uint8_t *img, size_t len, struct elf_phdrs *t)
 {
 	if (len < EI_NIDENT || memcmp(img, ELFMAG, SELFMAG) != 0)
 		return -1;
-	int is64 = img[EI_CLASS] == ELFCLASS64;
-	if (!is64 && img[EI_CLASS] != ELFCLASS32)
+	t->is64 = img[EI_CLASS] == ELFCLASS64;
+	if (!t->is64 && img[EI_CLASS] != ELFCLASS32)
 		return -1;
-	uint64_t phoff;
-	unsigned phnum, phentsize;
-	if (is64) {
+	size_t min_ent;
+	if (t->is64) {
 		Elf64_Ehdr eh;
 		if (len < sizeof(eh))
 			return -1;
 		memcpy(&eh, img, sizeof(eh));
-		phoff = eh.e_phoff;
-		phnum = eh.e_phnum;
-		phentsize = eh.e_phentsize;
-		if (phentsize < sizeof(Elf64_Phdr))
-			return -1;
+		t->off = eh.e_phoff, t->num = eh.e_phnum, t->entsize = eh.e_phentsize;
+		min_ent = sizeof(Elf64_Phdr);
 	} else {
 		Elf32_Ehdr eh;
 		if (len < sizeof(eh))
 			return -1;
 		memcpy(&eh, img, sizeof(eh));
-		phoff = eh.e_phoff;
-		phnum = eh.e_phnum;
-		phentsize = eh.e_phentsize;
-		if (phentsize < sizeof(Elf32_Phdr))
-			return -1;
+		t->off = eh.e_phoff, t->num = eh.e_phnum, t->entsize = eh.e_phentsize;
+		min_ent = sizeof(Elf32_Phdr);
 	}
-	if (phoff > len || (uint64_t)phnum * phentsize > len - phoff)
+	if (t->entsize < min_ent || t->off > len || (uint64_t)t->num * t->entsize > len - t->off)
 		return -1;
-	for (unsigned i = 0; i < phnum; i++) {
-		const uint8_t *ph = img + phoff + (uint64_t)i * phentsize;
-		uint64_t type, off, sz;
-		if (is64) {
-			Elf64_Phdr p;
-			memcpy(&p, ph, sizeof(p));
-			type = p.p_type, off = p.p_offset, sz = p.p_filesz;
-		} else {
-			Elf32_Phdr p;
-			memcpy(&p, ph, sizeof(p));
-			type = p.p_type, off = p.p_offset, sz = p.p_filesz;
-		}
-		if (type != PT_NOTE)
+	return 0;
+}
+
+void elf_seg_get(const uint8_t *img, const struct elf_phdrs *t, unsigned i, struct elf_seg *s)
+{
+	const uint8_t *ph = img + t->off + (uint64_t)i * t->entsize;
+	if (t->is64) {
+		Elf64_Phdr p;
+		memcpy(&p, ph, sizeof(p));
+		*s = (struct elf_seg){ p.p_type, p.p_offset, p.p_paddr, p.p_filesz, p.p_memsz };
+	} else {
+		Elf32_Phdr p;
+		memcpy(&p, ph, sizeof(p));
+		*s = (struct elf_seg){ p.p_type, p.p_offset, p.p_paddr, p.p_filesz, p.p_memsz };
+	}
+}
+
+int elf_for_each_note(const uint8_t *img, size_t len, elf_note_fn fn, void *ctx)
+{
+	struct elf_phdrs t;
+	if (elf_phdrs(img, len, &t) < 0)
+		return -1;
+	for (unsigned i = 0; i < t.num; i++) {
+		struct elf_seg sg;
+		elf_seg_get(img, &t, i, &sg);
+		if (sg.type != PT_NOTE)
 			continue;
-		if (off > len || sz > len - off)
+		if (sg.off > len || sg.filesz > len - sg.off)
 			return -1;
-		if (notes_in(img + off, sz, fn, ctx) < 0)
+		if (notes_in(img + sg.off, sg.filesz, fn, ctx) < 0)
 			return -1;
 	}
 	return 0;

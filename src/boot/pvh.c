@@ -26,29 +26,6 @@ struct hvm_memmap_entry {
 /* Everything below this is ours (start info, command line); a kernel must not load there. */
 #define PVH_LOW_RESERVED (BOOT_CMDLINE + BOOT_CMDLINE_MAX)
 
-struct seg {
-	uint64_t off, paddr, filesz, memsz;
-};
-
-static int get_seg(const uint8_t *img, size_t len, int is64, uint64_t phoff, unsigned entsz,
-		   unsigned i, uint32_t *type, struct seg *s)
-{
-	const uint8_t *ph = img + phoff + (uint64_t)i * entsz;
-	if (is64) {
-		Elf64_Phdr p;
-		memcpy(&p, ph, sizeof(p));
-		*type = p.p_type;
-		*s = (struct seg){ p.p_offset, p.p_paddr, p.p_filesz, p.p_memsz };
-	} else {
-		Elf32_Phdr p;
-		memcpy(&p, ph, sizeof(p));
-		*type = p.p_type;
-		*s = (struct seg){ p.p_offset, p.p_paddr, p.p_filesz, p.p_memsz };
-	}
-	(void)len;
-	return 0;
-}
-
 uint64_t boot_place_initrd(uint64_t limit, uint64_t floor, uint64_t size)
 {
 	if (size == 0 || size > limit)
@@ -69,26 +46,17 @@ int pvh_load(const struct guest_mem *m, const struct boot_request *req, struct b
 		snprintf(err, errlen, "an ELF without a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)");
 		return -1;
 	}
-	int is64 = img[EI_CLASS] == ELFCLASS64;
-	uint64_t phoff;
-	unsigned phnum, entsz;
-	if (is64) {
-		Elf64_Ehdr eh;
-		memcpy(&eh, img, sizeof(eh));
-		phoff = eh.e_phoff, phnum = eh.e_phnum, entsz = eh.e_phentsize;
-	} else {
-		Elf32_Ehdr eh;
-		memcpy(&eh, img, sizeof(eh));
-		phoff = eh.e_phoff, phnum = eh.e_phnum, entsz = eh.e_phentsize;
+	struct elf_phdrs t;
+	if (elf_phdrs(img, len, &t) < 0) {
+		snprintf(err, errlen, "malformed ELF program headers");
+		return -1;
 	}
-	/* elf_pvh_entry() already checked the program header table lies in the file. */
 	uint64_t kernel_end = 0;
 	int loaded = 0;
-	for (unsigned i = 0; i < phnum; i++) {
-		uint32_t type;
-		struct seg s;
-		get_seg(img, len, is64, phoff, entsz, i, &type, &s);
-		if (type != PT_LOAD || s.memsz == 0)
+	for (unsigned i = 0; i < t.num; i++) {
+		struct elf_seg s;
+		elf_seg_get(img, &t, i, &s);
+		if (s.type != PT_LOAD || s.memsz == 0)
 			continue;
 		if (s.filesz > s.memsz || s.off > len || s.filesz > len - s.off) {
 			snprintf(err, errlen, "ELF segment %u lies outside the file", i);

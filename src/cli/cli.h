@@ -32,6 +32,8 @@ int cmd_top(int argc, char **argv);
 /* capture.c: files from a running domain */
 int cmd_screenshot(int argc, char **argv);
 int cmd_dump_core(int argc, char **argv);
+/* A NIC's link on a running domain, through its monitor's control socket (net_link.c). */
+int cmd_net_link(int argc, char **argv);
 /* domusd's part of `domus info`: whether it runs, its domains and memory. */
 void info_domusd(void);
 /* The monitor of one domain under domusd (hidden; also runs as argv[0] "domus-vmm"). */

@@ -25,6 +25,7 @@ static const struct subcommand commands[] = {
 	{ "top", cmd_top, "CPU and memory per domain, refreshing" },
 	{ "screenshot", cmd_screenshot, "write an FV domain's VGA text screen as a PNG" },
 	{ "dump-core", cmd_dump_core, "write a domain's memory and registers as an ELF core" },
+	{ "net-link", cmd_net_link, "plug or unplug a running domain's NIC cable (link up/down)" },
 };
 
 static void usage(FILE *f)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <json-c/json.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,9 +17,11 @@
 #include "boot/cmdline.h"
 #include "boot/firmware.h"
 #include "cli/cli.h"
+#include "cli/monitor_ctl.h"
 #include "config/domcfg.h"
 #include "machine_fv.h"
 #include "machine_pc.h"
+#include "vmm/control.h"
 #include "vmm/log.h"
 
 #define MAX_KERNEL_BYTES (512ull << 20)
@@ -27,8 +30,9 @@
 
 struct runner {
 	pthread_mutex_t lock;
-	struct machine *cur;
+	struct machine *cur; /* written by the main thread only, under lock */
 	int quit;
+	const char *name;
 };
 
 static void usage(FILE *f)
@@ -49,6 +53,9 @@ static void usage(FILE *f)
 		"  --name NAME        domain name (NIC MACs are derived from it; default \"domus\")\n"
 		"  --hvc OUT[,in=IN]  a virtio console (hvc0) writing to file OUT, reading IN\n"
 		"  --rng              a virtio-rng entropy device (host getrandom)\n"
+		"  --control SOCKET   serve the monitor's control socket there (status, pause,\n"
+		"                     unpause, power-button, reset, destroy, net-link NIC [up|down];\n"
+		"                     `domus net-link --control SOCKET` is its client for NIC links)\n"
 		"FV guests (no --kernel: SeaBIOS boots from IDE drives; --disk images become hda, hdb, hdd):\n"
 		"  --cdrom FILE       an ISO image or host CD-ROM device as IDE CD-ROM (hdc)\n"
 		"  --boot ORDER       boot order over c (disk), d (CD-ROM), n (network); default cd\n"
@@ -129,6 +136,35 @@ static void on_quit(void *ctx)
 	pthread_mutex_unlock(&r->lock);
 }
 
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --control: the commands domus-vmm serves, on the domain running now. Main thread. */
+static int run_control(void *ctx, const char *cmd, struct json_object *reply, char *err,
+		       size_t errlen)
+{
+	struct runner *r = ctx;
+	struct machine *m = r->cur;
+	if (!m) {
+		snprintf(err, errlen, "the domain is between two boots; try again");
+		return -1;
+	}
+	if (strcmp(cmd, "status"))
+		return monitor_command(m, cmd, reply, err, errlen);
+	json_object_object_add(reply, "name", json_object_new_string(r->name));
+	json_object_object_add(reply, "pid", json_object_new_int((int)getpid()));
+	json_object_object_add(reply, "paused", json_object_new_boolean(atomic_load(&m->vm.paused)));
+	json_object_object_add(reply, "memory_mib",
+			       json_object_new_int64((int64_t)(m->vm.cfg.mem_bytes >> 20)));
+	json_object_object_add(reply, "vcpus", json_object_new_int((int)m->vm.nr_vcpus));
+	monitor_add_nics(m, reply);
+	return 0;
+}
+
 static int exit_status(enum vm_stop why, int sig)
 {
 	switch (why) {
@@ -161,6 +197,7 @@ struct run_opts {
 	const char *hvc;
 	int rng;
 	const char *name;
+	const char *control;
 	struct machine_nic nics[MACHINE_MAX_NICS];
 	char nic_specs[MACHINE_MAX_NICS][256];
 	bool nic_mac_set[MACHINE_MAX_NICS];
@@ -376,6 +413,7 @@ int cmd_run(int argc, char **argv)
 		{ "net", required_argument, NULL, 'N' },
 		{ "name", required_argument, NULL, 'A' },
 		{ "rng", no_argument, NULL, 'G' },
+		{ "control", required_argument, NULL, 'O' },
 		{ "cdrom", required_argument, NULL, 'C' },
 		{ "boot", required_argument, NULL, 'B' },
 		{ "firmware", required_argument, NULL, 'F' },
@@ -442,6 +480,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'G':
 			o.rng = 1;
+			break;
+		case 'O':
+			o.control = optarg;
 			break;
 		case 'C':
 			if (add_ide(&o, optarg, 1, 2, 1) < 0)
@@ -594,10 +635,23 @@ prepared:;
 		goto out;
 	}
 
-	struct runner r = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct runner r = { .lock = PTHREAD_MUTEX_INITIALIZER,
+			    .name = o.name ? o.name : "domus" };
+	struct control ctl = { .listen_fd = -1 };
+	if (o.control) {
+		char err[512];
+		if (control_open(&ctl, o.control, run_control, &r, err, sizeof(err)) < 0) {
+			log_err("--control %s", err);
+			control_close(&ctl);
+			close(sfd);
+			goto out;
+		}
+	}
 	struct console con;
 	if (console_open(&con, STDIN_FILENO, STDOUT_FILENO, on_quit, &r) < 0) {
 		log_err("console: %s", strerror(errno));
+		if (o.control)
+			control_close(&ctl);
 		close(sfd);
 		goto out;
 	}
@@ -628,6 +682,8 @@ prepared:;
 	};
 	if (o.hvc && open_hvc(o.hvc, &mc.hvc_out, &mc.hvc_in) < 0) {
 		console_close(&con);
+		if (o.control)
+			control_close(&ctl);
 		close(sfd);
 		goto out;
 	}
@@ -657,8 +713,15 @@ prepared:;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		long long button_ms = o.power_button_ms;
 		while (vm_stopped(&m->vm) == VM_RUNNING) {
-			struct pollfd p[2] = { { .fd = sfd, .events = POLLIN },
-					       { .fd = m->vm.event_fd, .events = POLLIN } };
+			int fds[CONTROL_MAX_CLIENTS + 3];
+			size_t nfds = 2;
+			fds[0] = sfd;
+			fds[1] = m->vm.event_fd;
+			if (o.control)
+				nfds += control_fds(&ctl, fds + 2);
+			struct pollfd p[sizeof(fds) / sizeof(fds[0])];
+			for (size_t i = 0; i < nfds; i++)
+				p[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
 			int wait_ms = -1;
 			if (button_ms >= 0) {
 				struct timespec now;
@@ -673,8 +736,16 @@ prepared:;
 					wait_ms = (int)(button_ms - el);
 				}
 			}
-			if (poll(p, 2, wait_ms) < 0 && errno != EINTR)
+			/* A control client that stalls is dropped after a few seconds. */
+			if (nfds > 3 && (wait_ms < 0 || wait_ms > 1000))
+				wait_ms = 1000;
+			if (poll(p, (nfds_t)nfds, wait_ms) < 0 && errno != EINTR)
 				break;
+			for (size_t i = 2; i < nfds; i++)
+				if (p[i].revents)
+					control_handle(&ctl, p[i].fd);
+			if (o.control)
+				control_expire(&ctl, mono_ms());
 			struct signalfd_siginfo si;
 			if ((p[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) == sizeof(si)) {
 				sig = (int)si.ssi_signo;
@@ -708,6 +779,10 @@ prepared:;
 	if (mc.hvc_in >= 0)
 		close(mc.hvc_in);
 	console_close(&con);
+	if (o.control) {
+		control_close(&ctl);
+		unlink(o.control);
+	}
 	close(sfd);
 out:
 	free(kernel);

@@ -26,8 +26,8 @@
 #include "boot/boot.h"
 #include "boot/cmdline.h"
 #include "cli/cli.h"
+#include "cli/monitor_ctl.h"
 #include "config/domcfg.h"
-#include "machine_fv.h"
 #include "machine_pc.h"
 #include "manager/atomic_file.h"
 #include "manager/domain_files.h"
@@ -214,97 +214,18 @@ static void add_status(struct vmm *v, struct json_object *r)
 	json_object_object_add(r, "running_now", json_object_new_boolean(any_vcpu_running()));
 }
 
-/* A file name argument of a control command: domusd sends absolute paths only. */
-static const char *path_arg(const char *cmd, const char *verb, char *err, size_t errlen)
-{
-	size_t n = strlen(verb);
-	if (strncmp(cmd, verb, n) || cmd[n] != ' ')
-		return NULL;
-	if (cmd[n + 1] != '/') {
-		snprintf(err, errlen, "%s: the file name must be an absolute path", verb);
-		return "";
-	}
-	return cmd + n + 1;
-}
-
-/* The guest holds still while its screen or memory is copied: vCPUs parked, as xl pauses a
- * domain for dump-core; they run on afterwards unless the domain was paused already. */
-static int screenshot(struct vmm *v, const char *path, struct json_object *reply, char *err,
-		      size_t errlen)
-{
-	struct vm *vm = &v->m->vm;
-	if (!v->m->fv) {
-		snprintf(err, errlen, "screenshot: domain %s has no VGA (a PV domain: its console "
-				      "is the serial line)", v->name);
-		return -1;
-	}
-	int was_paused = atomic_load(&vm->paused);
-	if (!was_paused)
-		vm_pause(vm);
-	int r = machine_fv_screenshot(v->m, path, NULL, err, errlen);
-	if (!was_paused)
-		vm_resume(vm);
-	if (r == 0)
-		json_object_object_add(reply, "file", json_object_new_string(path));
-	return r;
-}
-
-static int dump_core(struct vmm *v, const char *path, struct json_object *reply, char *err,
-		     size_t errlen)
-{
-	struct vm *vm = &v->m->vm;
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int was_paused = atomic_load(&vm->paused);
-	if (!was_paused)
-		vm_pause(vm);
-	int r = vm_dump_core(vm, path, err, errlen);
-	if (!was_paused)
-		vm_resume(vm);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (r == 0) {
-		log_info("core of domain %s written to %s", v->name, path);
-		json_object_object_add(reply, "file", json_object_new_string(path));
-		json_object_object_add(reply, "seconds",
-				       json_object_new_double((double)(t1.tv_sec - t0.tv_sec) +
-							      (t1.tv_nsec - t0.tv_nsec) / 1e9));
-	}
-	return r;
-}
-
 static int handle(void *ctx, const char *cmd, struct json_object *reply, char *err, size_t errlen)
 {
-	const char *path;
 	struct vmm *v = ctx;
-	struct vm *vm = &v->m->vm;
 	if (!strcmp(cmd, "status")) {
 		add_status(v, reply);
-	} else if (!strcmp(cmd, "pause")) {
-		vm_pause(vm);
-	} else if (!strcmp(cmd, "unpause")) {
-		vm_resume(vm);
-	} else if (!strcmp(cmd, "power-button")) {
-		if (atomic_load(&vm->paused)) {
-			snprintf(err, errlen, "the domain is paused; unpause it so it can see the "
-					      "power button");
-			return -1;
-		}
-		machine_power_button(v->m);
-		v->shutdown_requested = 1;
-	} else if (!strcmp(cmd, "reset")) {
-		vm_request_stop(vm, VM_STOP_RESET, NULL);
-	} else if (!strcmp(cmd, "destroy")) {
-		vm_request_stop(vm, VM_STOP_QUIT, NULL);
-	} else if ((path = path_arg(cmd, "screenshot", err, errlen))) {
-		return path[0] ? screenshot(v, path, reply, err, errlen) : -1;
-	} else if ((path = path_arg(cmd, "dump-core", err, errlen))) {
-		return path[0] ? dump_core(v, path, reply, err, errlen) : -1;
-	} else {
-		snprintf(err, errlen, "unknown command '%.64s' (status, pause, unpause, power-button, "
-				      "reset, destroy, screenshot PATH, dump-core PATH)", cmd);
-		return -1;
+		monitor_add_nics(v->m, reply);
+		return 0;
 	}
-	return 0;
+	int r = monitor_command(v->m, cmd, reply, err, errlen);
+	if (r == 0 && !strcmp(cmd, "power-button"))
+		v->shutdown_requested = 1;
+	return r;
 }
 
 static long long mono_ms(void)

@@ -91,6 +91,15 @@ static void rx_pump(struct virtio_net *n)
 {
 	bool pushed = false;
 	struct virtqueue *vq = virtio_pci_vq(&n->vp, VNET_RXQ);
+	if (!(n->link_status & VIRTIO_NET_S_LINK_UP)) {
+		/* Unplugged: what the host still sends is lost on the wire. */
+		if (n->pkt_len)
+			n->rx_dropped++;
+		n->pkt_len = 0;
+		while (read(n->tap_fd, n->pkt, VNET_MAX_FRAME) > 0)
+			n->rx_dropped++;
+		return;
+	}
 	while (virtio_pci_running(&n->vp) && vq->ready) {
 		if (!n->pkt_len) {
 			ssize_t r = read(n->tap_fd, n->pkt, VNET_MAX_FRAME);
@@ -99,8 +108,10 @@ static void rx_pump(struct virtio_net *n)
 			n->pkt_len = (size_t)r;
 		}
 		if (!rx_place(n, &pushed)) {
-			/* No buffers: stop reading until the driver adds some (rx kick). */
-			if (vq_enable_notify(vq))
+			/* Too few buffers: stop reading until the driver adds some (rx kick). The
+			 * chains taken for this packet went back, so ask for a kick on buffers
+			 * beyond those. */
+			if (vq_enable_notify_more(vq))
 				continue;
 			watch_tap(n, false);
 			break;
@@ -127,9 +138,13 @@ static void tx_pump(struct virtio_net *n)
 	for (;;) {
 		int got;
 		while ((got = vq_pop(vq, &n->chain)) > 0) {
-			/* Header and frame go to the TAP as one write; the kernel checks the header. */
-			if (n->chain.out_len > TAP_VNET_HDR_LEN && n->chain.out_len <= VNET_MAX_FRAME &&
-			    writev(n->tap_fd, n->chain.iov, n->chain.nout) >= 0)
+			/* Header and frame go to the TAP as one write; the kernel checks the header.
+			 * Unplugged, the frame is lost on the wire. */
+			if (!(n->link_status & VIRTIO_NET_S_LINK_UP))
+				n->tx_dropped++;
+			else if (n->chain.out_len > TAP_VNET_HDR_LEN &&
+				 n->chain.out_len <= VNET_MAX_FRAME &&
+				 writev(n->tap_fd, n->chain.iov, n->chain.nout) >= 0)
 				n->tx_frames++;
 			vq_push(vq, n->chain.head, 0);
 			pushed = true;
@@ -238,9 +253,25 @@ int virtio_net_init(struct virtio_net *n, const char *name, int tap_fd, const ui
 void virtio_net_set_link(struct virtio_net *n, bool up)
 {
 	virtio_pci_lock(&n->vp);
+	uint16_t was = n->link_status;
 	n->link_status = up ? VIRTIO_NET_S_LINK_UP : 0;
-	virtio_pci_config_changed(&n->vp);
+	if (was != n->link_status)
+		virtio_pci_config_changed(&n->vp);
+	/* Frames waiting in the TAP or for receive buffers are dropped on the I/O thread. */
+	if (!up)
+		virtio_pci_kick_later(&n->vp, VNET_RXQ);
 	virtio_pci_unlock(&n->vp);
+	int e = tap_set_carrier(n->tap_fd, up);
+	if (e < 0)
+		log_warn("%s: TAP carrier %s: %s", n->vp.name, up ? "on" : "off", strerror(-e));
+}
+
+bool virtio_net_link_up(struct virtio_net *n)
+{
+	virtio_pci_lock(&n->vp);
+	bool up = n->link_status & VIRTIO_NET_S_LINK_UP;
+	virtio_pci_unlock(&n->vp);
+	return up;
 }
 
 void virtio_net_destroy(struct virtio_net *n)

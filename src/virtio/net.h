@@ -22,14 +22,17 @@ struct virtio_net {
 	struct vq_chain rxc[64];  /* chains taken for one mergeable packet */
 	uint8_t *pkt;             /* a packet read from the TAP, not yet in guest buffers */
 	size_t pkt_len;
-	uint64_t rx_frames, tx_frames, rx_dropped;
+	uint64_t rx_frames, tx_frames, rx_dropped, tx_dropped;
 };
 
 /* tap_fd is the caller's (closed by it after destroy). */
 int virtio_net_init(struct virtio_net *n, const char *name, int tap_fd, const uint8_t mac[6],
 		    const struct virtio_env *env, const struct msi_sink *msi);
 void virtio_net_destroy(struct virtio_net *n);
-/* Link up or down, with a configuration interrupt. */
+/* Plug or unplug the cable: the status field's LINK_UP bit changes with a configuration
+ * interrupt (the driver sees carrier), the TAP's carrier follows (the host side sees it), and
+ * while down the frames of both directions are dropped, as on a cut wire. Any thread. */
 void virtio_net_set_link(struct virtio_net *n, bool up);
+bool virtio_net_link_up(struct virtio_net *n);
 
 #endif

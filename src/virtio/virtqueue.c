@@ -208,16 +208,31 @@ bool vq_should_notify(struct virtqueue *vq)
 	return (uint16_t)(now - event - 1) < (uint16_t)(now - old);
 }
 
-bool vq_enable_notify(struct virtqueue *vq)
+/* Publish avail_event = idx, then tell whether the driver's avail index is past seen. */
+static bool notify_after(struct virtqueue *vq, uint16_t idx, uint16_t seen)
 {
 	if (!vq->ready || vq->broken)
 		return false;
 	if (vq->event_idx) {
-		volatile uint16_t *avail_event = (volatile uint16_t *)((volatile uint32_t *)(vq->used + 2) + 2 * vq->size);
-		*avail_event = vq->last_avail;
+		volatile uint16_t *avail_event =
+			(volatile uint16_t *)((volatile uint32_t *)(vq->used + 2) + 2 * vq->size);
+		*avail_event = idx;
 	}
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return vq->avail[AVAIL_IDX] != vq->last_avail;
+	return vq->avail[AVAIL_IDX] != seen;
+}
+
+bool vq_enable_notify(struct virtqueue *vq)
+{
+	return notify_after(vq, vq->last_avail, vq->last_avail);
+}
+
+bool vq_enable_notify_more(struct virtqueue *vq)
+{
+	if (!vq->ready || vq->broken)
+		return false;
+	uint16_t now = vq->avail[AVAIL_IDX];
+	return notify_after(vq, now, now);
 }
 
 size_t vq_copy_from(const struct vq_chain *c, size_t off, void *dst, size_t len)

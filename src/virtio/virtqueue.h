@@ -88,6 +88,11 @@ bool vq_should_notify(struct virtqueue *vq);
 /* With EVENT_IDX: ask for a kick when anything past what was popped arrives. Returns true
  * when more is already available (the caller pops again, closing the race). */
 bool vq_enable_notify(struct virtqueue *vq);
+/* As vq_enable_notify() for a device that gave chains back with vq_unpop() because it needs
+ * more than are available (a mergeable receive packet): ask for a kick when the driver adds
+ * past what it has made available now, not past what was popped (that entry is already
+ * there, so the driver would never kick). True when more arrived meanwhile. */
+bool vq_enable_notify_more(struct virtqueue *vq);
 /* Copy from a chain's readable / into its writable segments, starting at byte off of that
  * part. Return bytes copied (less when the part is shorter). */
 size_t vq_copy_from(const struct vq_chain *c, size_t off, void *dst, size_t len);

@@ -73,32 +73,32 @@ static enum emu_result linear(struct emu_cpu *c, int s, uint64_t off, size_t len
 	return EMU_DONE;
 }
 
-enum emu_result emu_read(struct emu_cpu *c, int seg, uint64_t off, void *buf, size_t len)
+/* A guest memory access through a segment; a failed page walk becomes #PF with CR2 set. */
+static enum emu_result access_mem(struct emu_cpu *c, int seg, uint64_t off, void *rbuf,
+				  const void *wbuf, size_t len)
 {
 	uint64_t lin;
 	uint32_t pf_err = 0;
 	uint64_t pf_addr = 0;
 	if (linear(c, seg, off, len, &lin) != EMU_DONE)
 		return EMU_FAULT;
-	if (c->mem->read(c->mem_ctx, lin, buf, len, &pf_err, &pf_addr) < 0) {
+	int r = wbuf ? c->mem->write(c->mem_ctx, lin, wbuf, len, &pf_err, &pf_addr)
+		     : c->mem->read(c->mem_ctx, lin, rbuf, len, &pf_err, &pf_addr);
+	if (r < 0) {
 		c->cr2 = pf_addr;
 		return emu_fault(c, VEC_PF, 1, pf_err);
 	}
 	return EMU_DONE;
 }
 
+enum emu_result emu_read(struct emu_cpu *c, int seg, uint64_t off, void *buf, size_t len)
+{
+	return access_mem(c, seg, off, buf, NULL, len);
+}
+
 enum emu_result emu_write(struct emu_cpu *c, int seg, uint64_t off, const void *buf, size_t len)
 {
-	uint64_t lin;
-	uint32_t pf_err = 0;
-	uint64_t pf_addr = 0;
-	if (linear(c, seg, off, len, &lin) != EMU_DONE)
-		return EMU_FAULT;
-	if (c->mem->write(c->mem_ctx, lin, buf, len, &pf_err, &pf_addr) < 0) {
-		c->cr2 = pf_addr;
-		return emu_fault(c, VEC_PF, 1, pf_err);
-	}
-	return EMU_DONE;
+	return access_mem(c, seg, off, NULL, buf, len);
 }
 
 static uint64_t le(const uint8_t *p, int n)

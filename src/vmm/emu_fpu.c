@@ -233,15 +233,26 @@ static enum emu_result fxrstor(struct emu_cpu *c, const struct emu_insn *d)
 	return EMU_DONE;
 }
 
-static enum emu_result xsave(struct emu_cpu *c, const struct emu_insn *d)
+/* What XSAVE and XRSTOR check first: the requested-feature bitmap (XCR0 & EDX:EAX), and
+ * the #UD, #GP and unsupported-component cases (SDM vol. 1, 13.7 and 13.8). */
+static enum emu_result xsave_rfbm(struct emu_cpu *c, const struct emu_insn *d, uint64_t *rfbm)
 {
-	uint64_t rfbm = c->xcr0 & ((c->regs.rdx & 0xFFFFFFFFull) << 32 | (uint32_t)c->regs.rax);
+	*rfbm = c->xcr0 & ((c->regs.rdx & 0xFFFFFFFFull) << 32 | (uint32_t)c->regs.rax);
 	if (!(c->sregs.cr4 & CR4_OSXSAVE))
 		return emu_fault(c, VEC_UD, 0, 0);
 	if (d->ea & 63)
 		return emu_fault(c, VEC_GP, 1, 0);
-	if (rfbm & ~XCOMP_KNOWN)
+	if (*rfbm & ~XCOMP_KNOWN)
 		return EMU_DECLINED;
+	return EMU_DONE;
+}
+
+static enum emu_result xsave(struct emu_cpu *c, const struct emu_insn *d)
+{
+	uint64_t rfbm;
+	enum emu_result r = xsave_rfbm(c, d, &rfbm);
+	if (r != EMU_DONE)
+		return r;
 	uint8_t hdr[8];
 	if (emu_read(c, d->seg, d->ea + XS_HEADER, hdr, 8) != EMU_DONE)
 		return EMU_FAULT;
@@ -272,13 +283,10 @@ static enum emu_result xsave(struct emu_cpu *c, const struct emu_insn *d)
 
 static enum emu_result xrstor(struct emu_cpu *c, const struct emu_insn *d)
 {
-	uint64_t rfbm = c->xcr0 & ((c->regs.rdx & 0xFFFFFFFFull) << 32 | (uint32_t)c->regs.rax);
-	if (!(c->sregs.cr4 & CR4_OSXSAVE))
-		return emu_fault(c, VEC_UD, 0, 0);
-	if (d->ea & 63)
-		return emu_fault(c, VEC_GP, 1, 0);
-	if (rfbm & ~XCOMP_KNOWN)
-		return EMU_DECLINED;
+	uint64_t rfbm;
+	enum emu_result r = xsave_rfbm(c, d, &rfbm);
+	if (r != EMU_DONE)
+		return r;
 	uint8_t hdr[64];
 	if (emu_read(c, d->seg, d->ea + XS_HEADER, hdr, sizeof(hdr)) != EMU_DONE)
 		return EMU_FAULT;

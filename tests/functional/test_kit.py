@@ -100,7 +100,7 @@ def test_kit_probes_virtio_disk_and_nic(kit, tmp_path):
     img = tmp_path / "disk.img"
     with open(img, "wb") as f:
         f.truncate(64 << 20)
-    br = "br-dkit"
+    br = "br-dprobe"
     subprocess.run(["ip", "link", "del", br], capture_output=True)
     subprocess.run(["ip", "link", "add", br, "type", "bridge"], check=True)
     try:
