@@ -340,9 +340,15 @@ static void create_domain(struct domusd *d, struct json_object *body, struct rep
 	r->json = dom ? dom_json(d, dom) : NULL;
 	pthread_mutex_unlock(&d->lock);
 	if (!r->json) {
-		set_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "domain %s ended at once (see %s)",
-			  name, "its vmm log");
-		return;
+		/* It ran and already ended (a guest that crashes at once) and its on_* action
+		 * removed it: created all the same, as xl create says. */
+		char log[PATH_MAX];
+		dom_log(d, name, "vmm", log, sizeof(log));
+		r->json = json_object_new_object();
+		add_s(r->json, "name", name);
+		json_object_object_add(r->json, "domid", json_object_new_int((int)domid));
+		add_s(r->json, "state", "ended");
+		add_s(r->json, "vmm_log", log);
 	}
 	r->status = MHD_HTTP_CREATED;
 }
