@@ -17,7 +17,7 @@ fi
 echo "functional tests: no usable /dev/kvm here; running them on KVM (AMD-V, nested) inside a" \
 	"QEMU TCG machine (tools/kvmhost): slower, but every guest really boots on KVM"
 run() {
-	tools/kvmhost/kvmhost.sh --mem 20480 -- /usr/bin/python3 -m pytest -c tests/functional/pytest.ini \
+	tools/kvmhost/kvmhost.sh --mem 20480 --idle-timeout 600 -- /usr/bin/python3 -m pytest -c tests/functional/pytest.ini \
 		tests/functional "$@"
 }
 rc=0

@@ -8,7 +8,8 @@
 # and runs the command inside, in the same directory. Everything Domus does there is real KVM
 # (AMD-V, nested), only slower.
 #
-# usage: tools/kvmhost/kvmhost.sh [--mem MiB] [--smp N] -- CMD [ARGS...]
+# usage: tools/kvmhost/kvmhost.sh [--mem MiB] [--smp N] [--idle-timeout S] -- CMD [ARGS...]
+# --idle-timeout: stop the nested host when it has printed nothing for S seconds (status 125).
 # Exit status: the command's. Output: the command's stdout/stderr (interleaved on one console).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,10 +17,12 @@ top=$(cd "$here/../.." && pwd)
 cache=${DOMUS_CACHE:-$top/cache}/kvmhost
 mem=8192
 smp=2
+idle=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--mem) mem=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
+	--idle-timeout) idle=$2; shift 2 ;;
 	--) shift; break ;;
 	*) break ;;
 	esac
@@ -45,12 +48,23 @@ trap 'rm -rf "$job"' EXIT
 # nothing runs). A locked-up host panics, and panic=-1 with -no-reboot ends QEMU, so that a
 # run fails in minutes instead of hanging; the threshold is generous for loaded machines.
 lockup="softlockup_panic=1 watchdog_thresh=60"
-qemu-system-x86_64 -M q35 -accel tcg,thread=multi -cpu EPYC-v3,+svm,+npt \
-	-smp "$smp" -m "$mem" -nographic -no-reboot -nodefaults -serial stdio \
+# On a terminal the nested host's console is this terminal, unmultiplexed (Ctrl-A reaches the
+# command, e.g. Domus's Ctrl-A x), so an interactive guest console works through both layers.
+if [ -t 0 ] && [ -t 1 ]; then
+	console=(-display none -chardev stdio,id=con,signal=off -serial chardev:con)
+	exec 3<&0
+else
+	console=(-nographic -serial stdio)
+	exec 3</dev/null
+fi
+guard=()
+[ -z "$idle" ] || guard=("$here/idle_guard.py" "$idle")
+"${guard[@]}" qemu-system-x86_64 -M q35 -accel tcg,thread=multi -cpu EPYC-v3,+svm,+npt \
+	-smp "$smp" -m "$mem" "${console[@]}" -no-reboot -nodefaults \
 	-kernel "$cache/vmlinuz" -initrd "$cache/initrd.cpio" \
 	-append "console=ttyS0 ${KVMHOST_KERNEL_ARGS:-quiet} panic=-1 $lockup kvmhost.job=$job" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,id=hostroot,multidevs=remap \
-	2> >(grep -v "TCG doesn't support requested feature" >&2) </dev/null
+	2> >(grep -v "TCG doesn't support requested feature" >&2) <&3 || true
 [ -f "$job/status" ] || {
 	echo "domus: kvmhost: the KVM host VM ended without a status (it crashed or locked up;" \
 		"its console above says which)" >&2
