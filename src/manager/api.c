@@ -17,6 +17,7 @@
 #include "config/domcfg.h"
 #include "config/xlcfg.h"
 #include "manager/domusd.h"
+#include "manager/json_get.h"
 #include "vmm/kvm_host.h"
 #include "vmm/log.h"
 
@@ -140,12 +141,6 @@ static struct json_object *dom_json(struct domusd *d, struct domain *dom)
 	return o;
 }
 
-static int64_t get_i64(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
-}
-
 /* The monitor's live view: CPU time, paused, running now, memory (lock NOT held). */
 static void add_live(struct domusd *d, struct json_object *o)
 {
@@ -153,21 +148,21 @@ static void add_live(struct domusd *d, struct json_object *o)
 	if (!json_object_object_get_ex(o, "state", &v) ||
 	    strcmp(json_object_get_string(v), "running"))
 		return;
-	unsigned domid = (unsigned)get_i64(o, "domid");
+	unsigned domid = (unsigned)json_get_i64(o, "domid");
 	char err[256];
 	struct json_object *s = dom_control(d, domid, "status", err, sizeof(err));
 	if (!s) {
 		add_s(o, "monitor_error", err);
 		return;
 	}
-	int paused = (int)get_i64(s, "paused");
+	int paused = (int)json_get_i64(s, "paused");
 	json_object_object_get_ex(s, "running_now", &v);
 	int now = v && json_object_get_boolean(v);
 	add_s(o, "state", paused ? "paused" : now ? "running" : "blocked");
 	add_s(o, "flags", paused ? "--p---" : now ? "r-----" : "-b----");
 	json_object_object_add(o, "paused", json_object_new_boolean(paused));
 	json_object_object_add(o, "cpu_time_s",
-			       json_object_new_double((double)get_i64(s, "cpu_ns") / 1e9));
+			       json_object_new_double((double)json_get_i64(s, "cpu_ns") / 1e9));
 	if (json_object_object_get_ex(s, "vcpu_ns", &v)) {
 		struct json_object *arr = json_object_new_array();
 		for (size_t i = 0; i < json_object_array_length(v); i++)
@@ -178,10 +173,10 @@ static void add_live(struct domusd *d, struct json_object *o)
 		json_object_object_add(o, "vcpu_time_s", arr);
 	}
 	json_object_object_add(o, "monitor_cpu_time_s",
-			       json_object_new_double((double)get_i64(s, "process_cpu_ns") / 1e9));
-	json_object_object_add(o, "rss_kib", json_object_new_int64(get_i64(s, "rss_kib")));
+			       json_object_new_double((double)json_get_i64(s, "process_cpu_ns") / 1e9));
+	json_object_object_add(o, "rss_kib", json_object_new_int64(json_get_i64(s, "rss_kib")));
 	json_object_object_add(o, "console_bytes",
-			       json_object_new_int64(get_i64(s, "console_bytes")));
+			       json_object_new_int64(json_get_i64(s, "console_bytes")));
 	json_object_put(s);
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "boot/firmware.h"
+#include "manager/json_get.h"
 
 static char *dup_or_null(const char *s)
 {
@@ -205,20 +206,6 @@ void launch_to_json(const struct dom_launch *l, struct json_object *o)
 	add_str(o, "on_crash", domcfg_action_name(l->on_crash));
 }
 
-static const char *get_s(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v)
-		       : NULL;
-}
-
-static int64_t get_i(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
-}
-
 static enum domcfg_action action_from(const char *s, enum domcfg_action def)
 {
 	for (int a = DOMCFG_ACTION_DESTROY; a <= DOMCFG_ACTION_COREDUMP_RESTART; a++)
@@ -242,44 +229,44 @@ static struct json_object *get_array(struct json_object *o, const char *k, unsig
 int launch_from_json(struct dom_launch *l, struct json_object *o)
 {
 	memset(l, 0, sizeof(*l));
-	const char *type = get_s(o, "type"), *boot = get_s(o, "boot");
+	const char *type = json_get_str(o, "type"), *boot = json_get_str(o, "boot");
 	struct json_object *disks = get_array(o, "disks", LAUNCH_MAX_DISKS, &l->ndisks);
 	struct json_object *nics = get_array(o, "nics", LAUNCH_MAX_NICS, &l->nnics);
-	l->memory_mib = (uint64_t)get_i(o, "memory_mib");
-	l->maxmem_mib = (uint64_t)get_i(o, "maxmem_mib");
-	l->vcpus = (unsigned)get_i(o, "vcpus");
+	l->memory_mib = (uint64_t)json_get_i64(o, "memory_mib");
+	l->maxmem_mib = (uint64_t)json_get_i64(o, "maxmem_mib");
+	l->vcpus = (unsigned)json_get_i64(o, "vcpus");
 	l->fv = type && !strcmp(type, "hvm");
-	l->on_poweroff = action_from(get_s(o, "on_poweroff"), DOMCFG_ACTION_DESTROY);
-	l->on_reboot = action_from(get_s(o, "on_reboot"), DOMCFG_ACTION_RESTART);
-	l->on_crash = action_from(get_s(o, "on_crash"), DOMCFG_ACTION_DESTROY);
+	l->on_poweroff = action_from(json_get_str(o, "on_poweroff"), DOMCFG_ACTION_DESTROY);
+	l->on_reboot = action_from(json_get_str(o, "on_reboot"), DOMCFG_ACTION_RESTART);
+	l->on_crash = action_from(json_get_str(o, "on_crash"), DOMCFG_ACTION_DESTROY);
 	snprintf(l->boot, sizeof(l->boot), "%s", boot && strlen(boot) < sizeof(l->boot) ? boot : "");
 	/* The strings still belong to o: copy them through launch_copy. */
 	struct dom_launch view = *l;
-	view.kernel = (char *)(uintptr_t)get_s(o, "kernel");
-	view.ramdisk = (char *)(uintptr_t)get_s(o, "ramdisk");
-	view.cmdline = (char *)(uintptr_t)get_s(o, "cmdline");
-	view.firmware = (char *)(uintptr_t)get_s(o, "firmware");
-	view.source = (char *)(uintptr_t)get_s(o, "source");
+	view.kernel = (char *)(uintptr_t)json_get_str(o, "kernel");
+	view.ramdisk = (char *)(uintptr_t)json_get_str(o, "ramdisk");
+	view.cmdline = (char *)(uintptr_t)json_get_str(o, "cmdline");
+	view.firmware = (char *)(uintptr_t)json_get_str(o, "firmware");
+	view.source = (char *)(uintptr_t)json_get_str(o, "source");
 	if (!(l->fv ? view.firmware : view.kernel))
 		return -EINVAL;
 	struct dom_disk dv[LAUNCH_MAX_DISKS];
 	struct dom_nic nv[LAUNCH_MAX_NICS];
 	for (unsigned i = 0; i < l->ndisks; i++) {
 		struct json_object *j = json_object_array_get_idx(disks, i);
-		const char *path = get_s(j, "path"), *vdev = get_s(j, "vdev");
+		const char *path = json_get_str(j, "path"), *vdev = json_get_str(j, "vdev");
 		if (!path || !vdev)
 			return -EINVAL;
 		dv[i] = (struct dom_disk){ .path = (char *)(uintptr_t)path,
 					   .vdev = (char *)(uintptr_t)vdev,
-					   .index = (unsigned)get_i(j, "index") & 3,
-					   .readonly = (int)get_i(j, "readonly"),
-					   .cdrom = (int)get_i(j, "cdrom") };
+					   .index = (unsigned)json_get_i64(j, "index") & 3,
+					   .readonly = (int)json_get_i64(j, "readonly"),
+					   .cdrom = (int)json_get_i64(j, "cdrom") };
 	}
 	for (unsigned i = 0; i < l->nnics; i++) {
 		struct json_object *j = json_object_array_get_idx(nics, i);
-		const char *mac = get_s(j, "mac");
-		nv[i] = (struct dom_nic){ .bridge = (char *)(uintptr_t)get_s(j, "bridge"),
-					  .tap = (char *)(uintptr_t)get_s(j, "tap") };
+		const char *mac = json_get_str(j, "mac");
+		nv[i] = (struct dom_nic){ .bridge = (char *)(uintptr_t)json_get_str(j, "bridge"),
+					  .tap = (char *)(uintptr_t)json_get_str(j, "tap") };
 		if (!mac || domcfg_parse_mac(mac, nv[i].mac) < 0)
 			return -EINVAL;
 	}

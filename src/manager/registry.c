@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "manager/json_get.h"
 #include "manager/atomic_file.h"
 #include "manager/domusd.h"
 #include "vmm/log.h"
@@ -234,20 +235,6 @@ void dom_remove(struct domusd *d, struct domain *dom)
 	pthread_cond_broadcast(&d->changed);
 }
 
-static const char *get_s(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v)
-		       : NULL;
-}
-
-static int64_t get_i(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
-}
-
 /* One record from disk; NULL (and a warning) if it is unreadable. */
 static struct domain *load_record(struct domusd *d, unsigned domid)
 {
@@ -258,9 +245,9 @@ static struct domain *load_record(struct domusd *d, unsigned domid)
 		return NULL;
 	struct json_object *o = json_tokener_parse(text);
 	free(text);
-	const char *name = o ? get_s(o, "name") : NULL, *state = o ? get_s(o, "state") : NULL;
+	const char *name = o ? json_get_str(o, "name") : NULL, *state = o ? json_get_str(o, "state") : NULL;
 	struct domain *dom = calloc(1, sizeof(*dom));
-	if (!name || !state || !dom || (unsigned)get_i(o, "domid") != domid) {
+	if (!name || !state || !dom || (unsigned)json_get_i64(o, "domid") != domid) {
 		log_warn("%s: not a domain record; ignored", path);
 		free(dom);
 		if (o)
@@ -273,19 +260,19 @@ static struct domain *load_record(struct domusd *d, unsigned domid)
 	for (int s = DOM_STARTING; s <= DOM_DYING; s++)
 		if (!strcmp(state, dom_state_name((enum dom_state)s)))
 			dom->state = (enum dom_state)s;
-	dom->pid = (int)get_i(o, "pid");
+	dom->pid = (int)json_get_i64(o, "pid");
 	dom->pidfd = -1;
-	snprintf(dom->token, sizeof(dom->token), "%s", get_s(o, "token") ? get_s(o, "token") : "");
-	dom->created = (time_t)get_i(o, "created");
-	dom->restarts = (unsigned)get_i(o, "restarts");
-	dom->paused = (int)get_i(o, "paused");
-	dom->shutdown_requested = (int)get_i(o, "shutdown_requested");
-	dom->reboot_requested = (int)get_i(o, "reboot_requested");
-	dom->destroy_requested = (int)get_i(o, "destroy_requested");
+	snprintf(dom->token, sizeof(dom->token), "%s", json_get_str(o, "token") ? json_get_str(o, "token") : "");
+	dom->created = (time_t)json_get_i64(o, "created");
+	dom->restarts = (unsigned)json_get_i64(o, "restarts");
+	dom->paused = (int)json_get_i64(o, "paused");
+	dom->shutdown_requested = (int)json_get_i64(o, "shutdown_requested");
+	dom->reboot_requested = (int)json_get_i64(o, "reboot_requested");
+	dom->destroy_requested = (int)json_get_i64(o, "destroy_requested");
 	snprintf(dom->exit_reason, sizeof(dom->exit_reason), "%s",
-		 get_s(o, "exit_reason") ? get_s(o, "exit_reason") : "");
+		 json_get_str(o, "exit_reason") ? json_get_str(o, "exit_reason") : "");
 	snprintf(dom->exit_msg, sizeof(dom->exit_msg), "%s",
-		 get_s(o, "exit_message") ? get_s(o, "exit_message") : "");
+		 json_get_str(o, "exit_message") ? json_get_str(o, "exit_message") : "");
 	int r = launch_from_json(&dom->l, o);
 	if (r < 0)
 		log_warn("%s: %s", path, r == -EINVAL ? "no kernel or firmware; ignored"
