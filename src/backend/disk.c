@@ -99,26 +99,23 @@ int disk_io_init(struct disk *d, unsigned depth, disk_done_fn done, void *ctx)
 	d->depth = depth;
 	d->done = done;
 	d->done_ctx = ctx;
-	d->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (d->event_fd < 0)
-		return -errno;
 	struct io_uring *ring = calloc(1, sizeof(*ring));
 	if (ring && io_uring_queue_init(depth, ring, 0) == 0) {
-		if (io_uring_register_eventfd(ring, d->event_fd) == 0) {
-			d->ring = ring;
-			return 0;
-		}
-		io_uring_queue_exit(ring);
+		d->ring = ring;
+		return 0;
 	}
 	free(ring);
 	log_debug("%s: io_uring unavailable; synchronous I/O on the I/O thread", d->path);
+	d->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->event_fd < 0)
+		return -errno;
 	d->sync_done = calloc(depth, sizeof(*d->sync_done));
 	return d->sync_done ? 0 : -ENOMEM;
 }
 
 int disk_io_event_fd(const struct disk *d)
 {
-	return d->event_fd;
+	return d->ring ? ((struct io_uring *)d->ring)->ring_fd : d->event_fd;
 }
 
 static int fa_mode(enum disk_op op)
@@ -232,17 +229,18 @@ void disk_io_submit(struct disk *d)
 	}
 }
 
-void disk_io_poll(struct disk *d)
+unsigned disk_io_poll(struct disk *d)
 {
-	uint64_t n;
-	if (read(d->event_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		log_debug("disk event: %s", strerror(errno));
+	unsigned cnt = 0;
 	if (!d->ring) {
-		unsigned cnt = d->nr_sync_done;
+		uint64_t n;
+		if (read(d->event_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+			log_debug("disk event: %s", strerror(errno));
+		cnt = d->nr_sync_done;
 		d->nr_sync_done = 0;
 		for (unsigned i = 0; i < cnt; i++)
 			d->done(d->done_ctx, d->sync_done[i].tag, d->sync_done[i].res);
-		return;
+		return cnt;
 	}
 	struct io_uring_cqe *cqe;
 	while (io_uring_peek_cqe(d->ring, &cqe) == 0) {
@@ -250,5 +248,7 @@ void disk_io_poll(struct disk *d)
 		int64_t res = cqe->res;
 		io_uring_cqe_seen(d->ring, cqe);
 		d->done(d->done_ctx, tag, res);
+		cnt++;
 	}
+	return cnt;
 }

@@ -8,7 +8,7 @@
  * (O_DIRECT, like QEMU's cache=none), others go through it; FLUSH covers both.
  * I/O goes through io_uring (liburing) when the host allows it, else synchronous calls on
  * the I/O thread. disk_io_*() queue requests; completions come back through the done
- * callback on the I/O thread, from the eventfd the caller watches (disk_io_event_fd()). */
+ * callback on the I/O thread, from the fd the caller watches (disk_io_event_fd()). */
 #ifndef DOMUS_DISK_H
 #define DOMUS_DISK_H
 #include <stdbool.h>
@@ -37,7 +37,7 @@ struct disk {
 	/* I/O engine */
 	void *ring;               /* struct io_uring *, NULL: synchronous */
 	unsigned depth, queued;
-	int event_fd;
+	int event_fd;             /* synchronous engine: completions are ready */
 	disk_done_fn done;
 	void *done_ctx;
 	/* synchronous engine: finished requests waiting for the next poll */
@@ -50,13 +50,17 @@ int disk_open(struct disk *d, const char *path, bool readonly, char *err, size_t
 void disk_close(struct disk *d);
 /* Prepare the engine for up to depth requests in flight. 0 or -errno. */
 int disk_io_init(struct disk *d, unsigned depth, disk_done_fn done, void *ctx);
-/* Readable when completions are ready: call disk_io_poll(). */
+/* Readable when completions are ready: call disk_io_poll(). With io_uring it is the ring's
+ * own fd (pollable while the completion queue holds entries), so reaping needs no extra
+ * read and completions reaped early leave no stale wakeup behind. */
 int disk_io_event_fd(const struct disk *d);
 /* Queue one request (not yet submitted). 0 or -EBUSY when depth are in flight. */
 int disk_io_queue(struct disk *d, const struct disk_req *r);
 /* Submit everything queued. */
 void disk_io_submit(struct disk *d);
-/* Reap completions, calling done for each. */
-void disk_io_poll(struct disk *d);
+/* Reap completions, calling done for each; returns how many. Worth calling right after
+ * disk_io_submit(): requests the kernel finished during submission (page cache hits, the
+ * synchronous engine) complete then, without a trip through the event loop. */
+unsigned disk_io_poll(struct disk *d);
 
 #endif

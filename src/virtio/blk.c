@@ -195,7 +195,8 @@ static void blk_kick(void *ctx, unsigned q)
 	}
 out:
 	disk_io_submit(&b->disk);
-	if (answered)
+	/* What finished during submission completes now, not one event-loop trip later. */
+	if (disk_io_poll(&b->disk) || answered)
 		virtio_pci_notify(&b->vp, q);
 }
 
