@@ -145,3 +145,29 @@ class Live:
         if self.p.poll() is None:
             self.p.kill()
             self.p.wait()
+
+
+# A run that the nested KVM host's freeze cut short goes on where it stopped (tools/run-functional.sh):
+# every finished test is appended to DOMUS_TEST_PROGRESS, and with DOMUS_TEST_RESUME=1 the tests
+# already listed there are not run again (the one that was running at the freeze is).
+PROGRESS = os.environ.get("DOMUS_TEST_PROGRESS")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not PROGRESS or os.environ.get("DOMUS_TEST_RESUME") != "1" or not os.path.exists(PROGRESS):
+        return
+    with open(PROGRESS) as f:
+        done = {line.split(" ", 1)[1].rstrip("\n") for line in f if " " in line}
+    gone = [i for i in items if i.nodeid in done]
+    if gone:
+        config.hook.pytest_deselected(items=gone)
+        items[:] = [i for i in items if i.nodeid not in done]
+
+
+def pytest_runtest_logreport(report):
+    if not PROGRESS:
+        return
+    # One line per test: its call's outcome, or the setup's/teardown's when that failed or skipped.
+    if report.when == "call" or (report.when != "call" and report.outcome != "passed"):
+        with open(PROGRESS, "a") as f:
+            f.write("%s %s\n" % (report.outcome, report.nodeid))

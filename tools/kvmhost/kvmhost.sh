@@ -8,8 +8,10 @@
 # and runs the command inside, in the same directory. Everything Domus does there is real KVM
 # (AMD-V, nested), only slower.
 #
-# usage: tools/kvmhost/kvmhost.sh [--mem MiB] [--smp N] [--idle-timeout S] -- CMD [ARGS...]
+# usage: tools/kvmhost/kvmhost.sh [--mem MiB] [--smp N] [--idle-timeout S] [--freeze-timeout S]
+#                                 -- CMD [ARGS...]
 # --idle-timeout: stop the nested host when it has printed nothing for S seconds (status 125).
+# --freeze-timeout: stop it when its heartbeat (a file it rewrites every 10 s) is S seconds old.
 # Exit status: the command's. Output: the command's stdout/stderr (interleaved on one console).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,11 +20,13 @@ cache=${DOMUS_CACHE:-$top/cache}/kvmhost
 mem=8192
 smp=2
 idle=
+freeze=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--mem) mem=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
 	--idle-timeout) idle=$2; shift 2 ;;
+	--freeze-timeout) freeze=$2; shift 2 ;;
 	--) shift; break ;;
 	*) break ;;
 	esac
@@ -38,7 +42,8 @@ trap 'rm -rf "$job"' EXIT
 {
 	echo "cd $(printf %q "$PWD")"
 	echo "export DOMUS_KVMHOST=1"
-	for v in PATH HOME LANG CI DOMUS_CACHE DOMUS_DEBUG DOMUS_SAN PYTHONDONTWRITEBYTECODE; do
+	for v in PATH HOME LANG CI DOMUS_CACHE DOMUS_DEBUG DOMUS_SAN PYTHONDONTWRITEBYTECODE \
+		DOMUS_TEST_PROGRESS DOMUS_TEST_RESUME; do
 		[ -n "${!v:-}" ] && echo "export $v=$(printf %q "${!v}")"
 	done
 	printf '%q ' "$@"; echo
@@ -58,7 +63,11 @@ else
 	exec 3</dev/null
 fi
 guard=()
-[ -z "$idle" ] || guard=("$here/idle_guard.py" "$idle")
+if [ -n "$idle$freeze" ]; then
+	guard=("$here/idle_guard.py")
+	[ -z "$freeze" ] || guard+=(--heartbeat "$job/alive" "$freeze")
+	guard+=("${idle:-1000000}")
+fi
 "${guard[@]}" qemu-system-x86_64 -M q35 -accel tcg,thread=multi -cpu EPYC-v3,+svm,+npt \
 	-smp "$smp" -m "$mem" "${console[@]}" -no-reboot -nodefaults \
 	-kernel "$cache/vmlinuz" -initrd "$cache/initrd.cpio" \
