@@ -29,6 +29,9 @@ int cmd_pause(int argc, char **argv);
 int cmd_unpause(int argc, char **argv);
 int cmd_uptime(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+/* capture.c: files from a running domain */
+int cmd_screenshot(int argc, char **argv);
+int cmd_dump_core(int argc, char **argv);
 /* A NIC's link on a running domain, through its monitor's control socket (net_link.c). */
 int cmd_net_link(int argc, char **argv);
 /* domusd's part of `domus info`: whether it runs, its domains and memory. */

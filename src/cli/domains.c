@@ -241,10 +241,32 @@ int cmd_unpause(int argc, char **argv)
 
 int cmd_reboot(int argc, char **argv)
 {
-	return simple_action(argc, argv, "reboot", "reboot",
-			     "usage: domus reboot NAME|ID\n"
-			     "Resets the domain (the reset button: the guest is not asked first);\n"
-			     "then on_reboot applies (restart: a new domain ID, as with xl).\n");
+	static const char help[] =
+		"usage: domus reboot [-f|--force] NAME|ID\n"
+		"Asks the guest to reboot, as xl reboot does: Domus presses its ACPI power button,\n"
+		"and when the guest has powered off, on_reboot applies (restart, the default:\n"
+		"the same config starts again under a new domain ID, as with xl). A guest that\n"
+		"ignores the button keeps running.\n"
+		"-f, --force: the reset button instead; the guest is not asked (on_reboot\n"
+		"applies at once).\n";
+	int force = 0, i = 1;
+	if (want_help(argc, argv, help))
+		return 0;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--force")) {
+			force = 1;
+		} else {
+			log_err("reboot: unknown option '%s'", argv[i]);
+			fputs(help, stderr);
+			return DOMUS_EXIT_USAGE;
+		}
+	}
+	char *args[] = { argv[0], i < argc ? argv[i] : NULL, NULL };
+	if (i != argc - 1) {
+		fputs(help, stderr);
+		return DOMUS_EXIT_USAGE;
+	}
+	return simple_action(2, args, "reboot", force ? "reset" : "reboot", help);
 }
 
 static double now_s(void)

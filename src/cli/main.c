@@ -17,12 +17,14 @@ static const struct subcommand commands[] = {
 	{ "list", cmd_list, "list domains: Name ID Mem VCPUs State Time(s); -l: JSON" },
 	{ "console", cmd_console, "attach to a domain's console (Ctrl-] detaches)" },
 	{ "shutdown", cmd_shutdown, "ask a domain to power off (ACPI power button); -w waits" },
-	{ "reboot", cmd_reboot, "reset a domain; on_reboot applies" },
+	{ "reboot", cmd_reboot, "ask a domain to reboot (power button); -f resets it" },
 	{ "destroy", cmd_destroy, "end a domain at once" },
 	{ "pause", cmd_pause, "stop a domain's vCPUs" },
 	{ "unpause", cmd_unpause, "let a paused domain run again" },
 	{ "uptime", cmd_uptime, "how long each domain has been up" },
 	{ "top", cmd_top, "CPU and memory per domain, refreshing" },
+	{ "screenshot", cmd_screenshot, "write an FV domain's VGA text screen as a PNG" },
+	{ "dump-core", cmd_dump_core, "write a domain's memory and registers as an ELF core" },
 	{ "net-link", cmd_net_link, "plug or unplug a running domain's NIC cable (link up/down)" },
 };
 

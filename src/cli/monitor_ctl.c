@@ -4,6 +4,11 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+#include "machine_fv.h"
+#include "vmm/coredump.h"
+#include "vmm/log.h"
 
 static void add_nic(struct machine *m, unsigned i, struct json_object *o)
 {
@@ -52,10 +57,70 @@ static int net_link(struct machine *m, const char *args, struct json_object *rep
 	return 0;
 }
 
+/* The file name of "screenshot PATH" / "dump-core PATH": NULL if cmd is not verb, "" (with
+ * err) if the path is not absolute (the monitor's working directory is nobody's business). */
+static const char *path_arg(const char *cmd, const char *verb, char *err, size_t errlen)
+{
+	size_t n = strlen(verb);
+	if (strncmp(cmd, verb, n) || cmd[n] != ' ')
+		return NULL;
+	if (cmd[n + 1] != '/') {
+		snprintf(err, errlen, "%s: the file name must be an absolute path", verb);
+		return "";
+	}
+	return cmd + n + 1;
+}
+
+/* The guest holds still while its screen or memory is copied: vCPUs parked, as xl pauses a
+ * domain for dump-core; they run on afterwards unless the domain was paused already. */
+static int screenshot(struct machine *m, const char *path, struct json_object *reply, char *err,
+		      size_t errlen)
+{
+	struct vm *vm = &m->vm;
+	if (!m->fv) {
+		snprintf(err, errlen, "screenshot: this domain has no VGA (a PV domain: its console "
+				      "is the serial line)");
+		return -1;
+	}
+	int was_paused = atomic_load(&vm->paused);
+	if (!was_paused)
+		vm_pause(vm);
+	int r = machine_fv_screenshot(m, path, NULL, err, errlen);
+	if (!was_paused)
+		vm_resume(vm);
+	if (r == 0)
+		json_object_object_add(reply, "file", json_object_new_string(path));
+	return r;
+}
+
+static int dump_core(struct machine *m, const char *path, struct json_object *reply, char *err,
+		     size_t errlen)
+{
+	struct vm *vm = &m->vm;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int was_paused = atomic_load(&vm->paused);
+	if (!was_paused)
+		vm_pause(vm);
+	int r = vm_dump_core(vm, path, err, errlen);
+	if (!was_paused)
+		vm_resume(vm);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (r == 0) {
+		log_info("core written to %s", path);
+		json_object_object_add(reply, "file", json_object_new_string(path));
+		json_object_object_add(reply, "seconds",
+				       json_object_new_double((double)(t1.tv_sec - t0.tv_sec) +
+							      (t1.tv_nsec - t0.tv_nsec) / 1e9));
+	}
+	return r;
+}
+
 int monitor_command(struct machine *m, const char *cmd, struct json_object *reply, char *err,
 		    size_t errlen)
 {
 	struct vm *vm = &m->vm;
+	const char *path;
 	if (!strcmp(cmd, "pause")) {
 		vm_pause(vm);
 	} else if (!strcmp(cmd, "unpause")) {
@@ -73,9 +138,14 @@ int monitor_command(struct machine *m, const char *cmd, struct json_object *repl
 		vm_request_stop(vm, VM_STOP_QUIT, NULL);
 	} else if (!strncmp(cmd, "net-link", 8) && (cmd[8] == ' ' || !cmd[8])) {
 		return net_link(m, cmd + 8, reply, err, errlen);
+	} else if ((path = path_arg(cmd, "screenshot", err, errlen))) {
+		return path[0] ? screenshot(m, path, reply, err, errlen) : -1;
+	} else if ((path = path_arg(cmd, "dump-core", err, errlen))) {
+		return path[0] ? dump_core(m, path, reply, err, errlen) : -1;
 	} else {
-		snprintf(err, errlen, "unknown command '%s' (status, pause, unpause, power-button, "
-				      "reset, destroy, net-link NIC [up|down])", cmd);
+		snprintf(err, errlen, "unknown command '%.64s' (status, pause, unpause, power-button, "
+				      "reset, destroy, net-link NIC [up|down], screenshot PATH, "
+				      "dump-core PATH)", cmd);
 		return -1;
 	}
 	return 0;

@@ -9,7 +9,9 @@
 struct json_object;
 
 /* Run one of: pause, unpause, power-button, reset, destroy, "net-link NIC [up|down]" (NIC:
- * index, netN or TAP name; without a state it only reports). Fills reply; 0, or -1 with err
+ * index, netN or TAP name; without a state it only reports), "screenshot /PATH" (FV: the VGA
+ * text screen as a PNG and PATH.txt), "dump-core /PATH" (an ELF core, vmm/coredump.h); the last
+ * two park the vCPUs meanwhile. Fills reply; 0, or -1 with err
  * set (also for an unknown command, listing the known ones; "status" is the caller's). */
 int monitor_command(struct machine *m, const char *cmd, struct json_object *reply, char *err,
 		    size_t errlen);

@@ -337,33 +337,20 @@ static int apply_config(const char *path, const char *const *ov, size_t nov, str
 		log_err("%s", err);
 		return -1;
 	}
+	if (domcfg_check_support(dc, path, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return -1;
+	}
 	if (dc->type == DOMCFG_TYPE_HVM) {
-		if (dc->firmware == DOMCFG_FW_OVMF) {
-			log_err("%s: firmware \"ovmf\": Domus boots FV guests with SeaBIOS only", path);
-			return -1;
-		}
-		if (dc->nnics) {
-			log_err("%s: vif: FV guests have no network devices in this version of Domus",
-				path);
-			return -1;
-		}
 		for (size_t i = 0; i < dc->ndisks; i++) {
 			const struct domcfg_disk *d = &dc->disks[i];
-			if (d->bus != DOMCFG_BUS_HD || d->partition || d->index > 3) {
-				log_err("%s:%d: disk %s: an FV guest has IDE drives hda to hdd", path,
-					d->line, d->vdev);
-				return -1;
-			}
-			if (d->format != DOMCFG_DISK_RAW && d->format != DOMCFG_DISK_EMPTY) {
-				log_err("%s:%d: disk %s: format %s is not supported (raw only)", path,
-					d->line, d->vdev, domcfg_format_name(d->format));
-				return -1;
-			}
 			if (add_ide(o, d->target, d->cdrom, (int)d->index, d->readonly) < 0)
 				return -1;
 		}
 		if (!o->boot)
 			o->boot = dc->boot;
+		if (!o->firmware)
+			o->firmware = dc->bios_path;
 		if (!have_mem)
 			o->memory_mib = dc->memory_mib;
 		if (!have_vcpus)
@@ -373,12 +360,7 @@ static int apply_config(const char *path, const char *const *ov, size_t nov, str
 	}
 	for (size_t i = 0; i < dc->nnics; i++) {
 		const struct domcfg_nic *n = &dc->nics[i];
-		if (n->model && strcmp(n->model, "virtio") && strcmp(n->model, "virtio-net")) {
-			log_err("%s:%d: vif model=%s: PV guests get virtio-net NICs", path, n->line,
-				n->model);
-			return -1;
-		}
-		if (o->nnics == MACHINE_MAX_NICS) {
+		if (o->nnics == MACHINE_MAX_NICS) { /* with the --net ones */
 			log_err("%s:%d: at most %d NICs", path, n->line, MACHINE_MAX_NICS);
 			return -1;
 		}
@@ -393,12 +375,6 @@ static int apply_config(const char *path, const char *const *ov, size_t nov, str
 		o->name = dc->name;
 	for (size_t i = 0; i < dc->ndisks; i++) {
 		const struct domcfg_disk *d = &dc->disks[i];
-		if (d->cdrom || d->format != DOMCFG_DISK_RAW) {
-			log_err("%s:%d: disk %s: PV guests get virtio-blk disks on raw images; %s is "
-				"not supported", path, d->line, d->vdev,
-				d->cdrom ? "a CD-ROM" : domcfg_format_name(d->format));
-			return -1;
-		}
 		if (o->ndisks == MACHINE_MAX_DISKS) {
 			log_err("%s:%d: at most %d disks", path, d->line, MACHINE_MAX_DISKS);
 			return -1;

@@ -27,16 +27,19 @@
 #include "boot/cmdline.h"
 #include "cli/cli.h"
 #include "cli/monitor_ctl.h"
+#include "config/domcfg.h"
 #include "machine_pc.h"
 #include "manager/atomic_file.h"
 #include "manager/domain_files.h"
 #include "vmm/control.h"
+#include "vmm/coredump.h"
 #include "vmm/log.h"
 
 #define MAX_KERNEL_BYTES (512ull << 20)
 
 struct vmm {
 	const char *name, *dir, *token;
+	const char *core_on_crash; /* where a crashed guest's core goes; NULL: none */
 	unsigned domid;
 	struct machine *m;
 	struct conmux con_mux;
@@ -48,11 +51,15 @@ struct vmm {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: domus vmm --dir DIR --name NAME --domid ID [--token T] [--ready-fd FD]\n"
-		   "                 [--console-log FILE] --kernel FILE [--initrd FILE]\n"
-		   "                 [--cmdline TEXT] [--memory MIB] [--vcpus N] [--pvm-aware]\n"
-		   "                 [--triple-fault-reset]\n"
+		   "                 [--console-log FILE] [--memory MIB] [--vcpus N] [--pvm-aware]\n"
+		   "                 [--triple-fault-reset] [--core-on-crash FILE] MACHINE\n"
+		   "MACHINE, PV:  --kernel FILE [--initrd FILE] [--cmdline TEXT]\n"
+		   "                 [--disk NAME,ro|rw,PATH]... [--net MAC,BRIDGE,TAP]...\n"
+		   "MACHINE, FV:  --firmware FILE [--boot ORDER] [--ide N,disk|cdrom,ro|rw,PATH]...\n"
 		   "The monitor of one domain under domusd (which starts it); not for direct use.\n"
-		   "DIR receives control.sock, console.sock and, when the guest ends, exit.json.\n");
+		   "DIR receives control.sock, console.sock and, when the guest ends, exit.json.\n"
+		   "In --disk and --ide the path comes last and may hold commas; empty BRIDGE, TAP:\n"
+		   "none, kernel-chosen; an empty CD-ROM PATH is a drive without a medium.\n");
 }
 
 static uint8_t *load(const char *what, const char *path, uint64_t max, size_t *len)
@@ -107,7 +114,10 @@ static int stop_status(enum vm_stop why)
 	}
 }
 
-static void write_exit(const struct vmm *v, enum vm_stop why, const char *msg)
+/* exit.json for domusd; core: the core file written after a crash, core_err why there is
+ * none although one was asked for (both may be NULL). */
+static void write_exit(const struct vmm *v, enum vm_stop why, const char *msg, const char *core,
+		       const char *core_err)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/" DOMAIN_EXIT_FILE, v->dir);
@@ -117,6 +127,10 @@ static void write_exit(const struct vmm *v, enum vm_stop why, const char *msg)
 	json_object_object_add(o, "message", json_object_new_string(msg ? msg : ""));
 	json_object_object_add(o, "token", json_object_new_string(v->token));
 	json_object_object_add(o, "time", json_object_new_int64((int64_t)time(NULL)));
+	if (core)
+		json_object_object_add(o, "core", json_object_new_string(core));
+	if (core_err)
+		json_object_object_add(o, "core_error", json_object_new_string(core_err));
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
 	int r = atomic_write_file(path, s, strlen(s), 0640);
 	if (r < 0)
@@ -254,11 +268,121 @@ static int serve(struct vmm *v, int sfd)
 	return 0;
 }
 
+#define VMM_MAX_IDE 4
+
 struct vmm_opts {
-	const char *kernel, *initrd, *cmdline, *console_log;
+	const char *kernel, *initrd, *cmdline, *console_log, *firmware, *boot;
 	unsigned long long memory_mib, vcpus;
 	int pvm_aware, triple_fault_reset, ready_fd;
+	struct machine_disk disks[MACHINE_MAX_DISKS];
+	unsigned ndisks;
+	struct machine_nic nics[MACHINE_MAX_NICS];
+	unsigned nnics;
+	struct machine_ide ide[VMM_MAX_IDE];
+	unsigned nide;
 };
+
+/* Split "A,B,...,REST" in place into n fields; the last one keeps any further commas. */
+static int split(char *s, char **f, unsigned n)
+{
+	for (unsigned i = 0; i + 1 < n; i++) {
+		f[i] = s;
+		s = strchr(s, ',');
+		if (!s)
+			return -1;
+		*s++ = 0;
+	}
+	f[n - 1] = s;
+	return 0;
+}
+
+static int ro_rw(const char *s, int *ro)
+{
+	*ro = !strcmp(s, "ro");
+	return *ro || !strcmp(s, "rw") ? 0 : -1;
+}
+
+/* --disk NAME,ro|rw,PATH */
+static int opt_disk(struct vmm_opts *o, char *arg)
+{
+	char *f[3];
+	int ro;
+	if (o->ndisks == MACHINE_MAX_DISKS || split(arg, f, 3) < 0 || !f[0][0] ||
+	    ro_rw(f[1], &ro) < 0 || !f[2][0])
+		return -1;
+	o->disks[o->ndisks++] = (struct machine_disk){ .path = f[2], .readonly = ro,
+						       .name = f[0] };
+	return 0;
+}
+
+/* --ide N,disk|cdrom,ro|rw,PATH */
+static int opt_ide(struct vmm_opts *o, char *arg)
+{
+	char *f[4];
+	int ro;
+	if (o->nide == VMM_MAX_IDE || split(arg, f, 4) < 0 || strlen(f[0]) != 1 ||
+	    f[0][0] < '0' || f[0][0] > '3' || ro_rw(f[2], &ro) < 0)
+		return -1;
+	int cdrom = !strcmp(f[1], "cdrom");
+	if ((!cdrom && strcmp(f[1], "disk")) || (!cdrom && !f[3][0]))
+		return -1;
+	for (unsigned i = 0; i < o->nide; i++)
+		if (o->ide[i].index == (unsigned)(f[0][0] - '0'))
+			return -1;
+	o->ide[o->nide++] = (struct machine_ide){ .path = f[3], .index = (unsigned)(f[0][0] - '0'),
+						  .cdrom = cdrom, .readonly = ro || cdrom };
+	return 0;
+}
+
+/* --net MAC,BRIDGE,TAP */
+static int opt_net(struct vmm_opts *o, char *arg)
+{
+	char *f[3];
+	if (o->nnics == MACHINE_MAX_NICS || split(arg, f, 3) < 0 || strchr(f[2], ',') ||
+	    strlen(f[2]) >= 16)
+		return -1;
+	struct machine_nic *n = &o->nics[o->nnics];
+	if (domcfg_parse_mac(f[0], n->mac) < 0)
+		return -1;
+	n->bridge = f[1][0] ? f[1] : NULL;
+	n->tap = f[2][0] ? f[2] : NULL;
+	o->nnics++;
+	return 0;
+}
+
+/* The kernel and initrd of a PV domain, and its command line for this host. 0, or -1 with
+ * err set. */
+static int load_kernel(const struct vmm_opts *o, enum host_mode mode, uint8_t **kernel,
+		       size_t *kernel_len, uint8_t **initrd, size_t *initrd_len, char *cmdline,
+		       size_t cmdline_len, char *err, size_t errlen)
+{
+	*kernel = load("kernel", o->kernel, MAX_KERNEL_BYTES, kernel_len);
+	if (!*kernel) {
+		snprintf(err, errlen, "kernel %s: cannot be read", o->kernel);
+		return -1;
+	}
+	enum kernel_kind kind = kernel_detect(*kernel, *kernel_len);
+	if (kind != KERNEL_BZIMAGE && kind != KERNEL_PVH_ELF) {
+		snprintf(err, errlen, "kernel %s: %s; Domus boots a bzImage or a PVH ELF", o->kernel,
+			 kernel_kind_name(kind));
+		return -1;
+	}
+	if (o->initrd) {
+		*initrd = load("initrd", o->initrd, o->memory_mib << 20, initrd_len);
+		if (!*initrd) {
+			snprintf(err, errlen, "initrd %s: cannot be read", o->initrd);
+			return -1;
+		}
+	}
+	int is_linux = kernel_is_linux(*kernel, *kernel_len);
+	const char *user = o->cmdline ? o->cmdline : (is_linux ? "console=ttyS0" : "");
+	if (cmdline_for_guest(cmdline, cmdline_len, user, mode, (unsigned)o->vcpus, is_linux,
+			      o->pvm_aware) < 0) {
+		snprintf(err, errlen, "cmdline: too long");
+		return -1;
+	}
+	return 0;
+}
 
 static void ready(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void ready(int fd, const char *fmt, ...)
@@ -289,6 +413,12 @@ int cmd_vmm(int argc, char **argv)
 		{ "cmdline", required_argument, NULL, 'c' },
 		{ "memory", required_argument, NULL, 'm' },
 		{ "vcpus", required_argument, NULL, 'n' },
+		{ "firmware", required_argument, NULL, 'F' },
+		{ "boot", required_argument, NULL, 'B' },
+		{ "disk", required_argument, NULL, 'd' },
+		{ "ide", required_argument, NULL, 'E' },
+		{ "net", required_argument, NULL, 'W' },
+		{ "core-on-crash", required_argument, NULL, 'C' },
 		{ "pvm-aware", no_argument, NULL, 'P' },
 		{ "triple-fault-reset", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
@@ -310,6 +440,24 @@ int cmd_vmm(int argc, char **argv)
 		case 'k': o.kernel = optarg; break;
 		case 'i': o.initrd = optarg; break;
 		case 'c': o.cmdline = optarg; break;
+		case 'F': o.firmware = optarg; break;
+		case 'C': v.core_on_crash = optarg; break;
+		case 'B':
+			if (strlen(optarg) > 3 || strspn(optarg, "cdn") != strlen(optarg)) {
+				log_err("vmm: boot '%s': up to three of c, d, n", optarg);
+				return DOMUS_EXIT_USAGE;
+			}
+			o.boot = optarg;
+			break;
+		case 'd':
+		case 'E':
+		case 'W':
+			if ((c == 'd' ? opt_disk : c == 'E' ? opt_ide : opt_net)(&o, optarg) < 0) {
+				log_err("vmm: bad or too many --%s '%s'",
+					c == 'd' ? "disk" : c == 'E' ? "ide" : "net", optarg);
+				return DOMUS_EXIT_USAGE;
+			}
+			break;
 		case 'P': o.pvm_aware = 1; break;
 		case 'T': o.triple_fault_reset = 1; break;
 		case 'I':
@@ -340,8 +488,10 @@ int cmd_vmm(int argc, char **argv)
 			return DOMUS_EXIT_USAGE;
 		}
 	}
-	if (!v.dir || !v.name || !o.kernel || optind < argc) {
-		log_err("vmm: --dir, --name and --kernel are required, and nothing else");
+	if (!v.dir || !v.name || !o.kernel == !o.firmware || optind < argc ||
+	    (o.firmware && (o.ndisks || o.nnics)) || (o.kernel && (o.nide || o.boot))) {
+		log_err("vmm: --dir, --name and one of --kernel (with --disk, --net) and "
+			"--firmware (with --ide, --boot) are required, and nothing else");
 		ready(o.ready_fd, "error: bad monitor command line\n");
 		return DOMUS_EXIT_USAGE;
 	}
@@ -354,39 +504,19 @@ int cmd_vmm(int argc, char **argv)
 	struct console con;
 	char path[PATH_MAX];
 
-	kernel = load("kernel", o.kernel, MAX_KERNEL_BYTES, &kernel_len);
-	if (!kernel) {
-		snprintf(err, sizeof(err), "kernel %s: cannot be read", o.kernel);
-		goto out;
-	}
-	enum kernel_kind kind = kernel_detect(kernel, kernel_len);
-	if (kind != KERNEL_BZIMAGE && kind != KERNEL_PVH_ELF) {
-		snprintf(err, sizeof(err), "kernel %s: %s; Domus boots a bzImage or a PVH ELF",
-			 o.kernel, kernel_kind_name(kind));
-		goto out;
-	}
-	if (o.initrd) {
-		initrd = load("initrd", o.initrd, o.memory_mib << 20, &initrd_len);
-		if (!initrd) {
-			snprintf(err, sizeof(err), "initrd %s: cannot be read", o.initrd);
-			goto out;
-		}
-	}
 	struct host_info host;
 	host_detect(&host);
 	if (!host.kvm_usable) {
 		snprintf(err, sizeof(err), "KVM: %s", host.why);
 		goto out;
 	}
-	int is_linux = kernel_is_linux(kernel, kernel_len);
-	int watch_user = host.mode == HOST_PVM && is_linux && !o.pvm_aware;
 	static char cmdline[BOOT_CMDLINE_MAX];
-	const char *user = o.cmdline ? o.cmdline : (is_linux ? "console=ttyS0" : "");
-	if (cmdline_for_guest(cmdline, sizeof(cmdline), user, host.mode, (unsigned)o.vcpus,
-			      is_linux, o.pvm_aware) < 0) {
-		snprintf(err, sizeof(err), "cmdline: too long");
+	if (o.kernel && load_kernel(&o, host.mode, &kernel, &kernel_len, &initrd, &initrd_len,
+				    cmdline, sizeof(cmdline), err, sizeof(err)) < 0)
 		goto out;
-	}
+	/* An unmodified Linux on a PVM host: watch for its /init faulting (boot/pvm_user_watch.h) */
+	int watch_user = o.kernel && host.mode == HOST_PVM && kernel_is_linux(kernel, kernel_len) &&
+			 !o.pvm_aware;
 
 	sigset_t sigs;
 	sigemptyset(&sigs);
@@ -420,6 +550,16 @@ int cmd_vmm(int argc, char **argv)
 		.cmdline = cmdline,
 		.watch_pvm_user = watch_user,
 		.triple_fault_reset = o.triple_fault_reset,
+		.disks = o.disks,
+		.ndisks = o.ndisks,
+		.nics = o.nics,
+		.nnics = o.nnics,
+		.hvc_out = -1,
+		.hvc_in = -1,
+		.firmware = o.firmware,
+		.ide = o.ide,
+		.nide = o.nide,
+		.boot_order = o.boot,
 	};
 	v.m = calloc(1, sizeof(*v.m));
 	if (!v.m) {
@@ -449,7 +589,19 @@ int cmd_vmm(int argc, char **argv)
 	enum vm_stop why = vm_wait(&v.m->vm);
 	if (v.m->vm.stop_msg[0])
 		log_err("%s", v.m->vm.stop_msg);
-	write_exit(&v, why, v.m->vm.stop_msg);
+	/* on_crash=coredump-*: the memory is still there until machine_destroy. */
+	const char *core = NULL, *core_err = NULL;
+	if (v.core_on_crash && !strcmp(stop_reason(why), "crash")) {
+		if (vm_dump_core(&v.m->vm, v.core_on_crash, err, sizeof(err)) == 0) {
+			log_info("core of the crashed guest written to %s", v.core_on_crash);
+			core = v.core_on_crash;
+		} else {
+			log_err("%s", err);
+			core_err = err;
+		}
+	}
+	write_exit(&v, why, v.m->vm.stop_msg, core, core_err);
+	err[0] = 0;
 	status = stop_status(why);
 out_machine:
 	machine_destroy(v.m);

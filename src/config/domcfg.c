@@ -22,8 +22,8 @@ struct build {
 static const char *const keys[] = {
 	"name", "type", "builder", "memory", "maxmem", "vcpus", "cpus",
 	"kernel", "ramdisk", "cmdline", "extra", "root", "disk", "vif", "boot",
-	"firmware", "bios", "serial", "vnc", "acpi", "on_poweroff",
-	"on_reboot", "on_crash",
+	"firmware", "bios", "bios_path_override", "serial", "vnc", "acpi",
+	"on_poweroff", "on_reboot", "on_crash",
 };
 
 /* Keys from xl.cfg(5) that Domus does not implement (yet). */
@@ -346,7 +346,8 @@ static int build_firmware(struct build *b)
 		return berr(b, bi->source, bi->line, "'bios' contradicts "
 			    "'firmware'");
 	b->dc->firmware = (enum domcfg_firmware)(a >= 0 ? a : c >= 0 ? c : 0);
-	return 0;
+	/* xl's way to name the BIOS image itself; it must match bios= */
+	return get_str(b, "bios_path_override", &b->dc->bios_path);
 }
 
 static int build_serial(struct build *b)
@@ -631,5 +632,6 @@ void domcfg_free(struct domain_config *dc)
 	free(dc->ramdisk);
 	free(dc->cmdline);
 	free(dc->serial);
+	free(dc->bios_path);
 	memset(dc, 0, sizeof(*dc));
 }

@@ -113,6 +113,7 @@ struct domain_config {
 	size_t nnics;
 	char boot[4];           /* order over c(disk) d(cdrom) n(net); "cd" */
 	enum domcfg_firmware firmware;
+	char *bios_path;        /* bios_path_override: the BIOS image; NULL */
 	char *serial;           /* as written ("pty", "file:/x"); NULL */
 	bool vnc;
 	bool acpi;
@@ -132,6 +133,15 @@ int domcfg_build(const struct xlcfg *cfg, struct domain_config *dc,
 int domcfg_load(const char *path, const char *const *overrides,
 		size_t noverrides, struct domain_config *dc, char *err,
 		size_t errlen);
+/*
+ * Whether this version of Domus can build the machine dc describes (one
+ * rule set for `domus run` and domusd). PV/PVH: virtio-blk disks on raw
+ * images, no CD-ROMs; virtio-net NICs (model virtio or unset). HVM:
+ * SeaBIOS, IDE drives hda-hdd on raw images or empty CD-ROM drives, no
+ * NICs. Returns 0, or -1 with "SOURCE[:LINE]: why" in err.
+ */
+int domcfg_check_support(const struct domain_config *dc, const char *source,
+			 char *err, size_t errlen);
 /* Release everything dc owns and zero it. Safe on a zeroed dc. */
 void domcfg_free(struct domain_config *dc);
 

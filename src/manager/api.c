@@ -17,6 +17,7 @@
 #include "config/domcfg.h"
 #include "config/xlcfg.h"
 #include "manager/domusd.h"
+#include "manager/json_get.h"
 #include "vmm/kvm_host.h"
 #include "vmm/log.h"
 
@@ -110,9 +111,10 @@ static struct json_object *dom_json(struct domusd *d, struct domain *dom)
 			  : dom->state == DOM_CRASHED ? "----c-"
 			  : dom->state == DOM_DYING   ? "-----d"
 						      : "------");
-	json_object_object_add(o, "memory_mib", json_object_new_int64((int64_t)dom->l.memory_mib));
-	json_object_object_add(o, "maxmem_mib", json_object_new_int64((int64_t)dom->l.maxmem_mib));
-	json_object_object_add(o, "vcpus", json_object_new_int((int)dom->l.vcpus));
+	launch_to_json(&dom->l, o);
+	/* the API calls the config file "config" */
+	json_object_object_del(o, "source");
+	add_s(o, "config", dom->l.source);
 	json_object_object_add(o, "cpu_time_s", json_object_new_double(0));
 	json_object_object_add(o, "uptime_s",
 			       json_object_new_int64((int64_t)(time(NULL) - dom->created)));
@@ -122,13 +124,8 @@ static struct json_object *dom_json(struct domusd *d, struct domain *dom)
 	json_object_object_add(o, "paused", json_object_new_boolean(dom->paused));
 	json_object_object_add(o, "shutdown_requested",
 			       json_object_new_boolean(dom->shutdown_requested));
-	add_s(o, "kernel", dom->l.kernel);
-	add_s(o, "ramdisk", dom->l.ramdisk);
-	add_s(o, "cmdline", dom->l.cmdline);
-	add_s(o, "config", dom->l.source);
-	add_s(o, "on_poweroff", domcfg_action_name(dom->l.on_poweroff));
-	add_s(o, "on_reboot", domcfg_action_name(dom->l.on_reboot));
-	add_s(o, "on_crash", domcfg_action_name(dom->l.on_crash));
+	json_object_object_add(o, "reboot_requested",
+			       json_object_new_boolean(dom->reboot_requested));
 	dom_dir(d, dom->domid, DOMAIN_CONSOLE_SOCK, path, sizeof(path));
 	add_s(o, "console_socket", path);
 	dom_log(d, dom->name, "console", path, sizeof(path));
@@ -144,12 +141,6 @@ static struct json_object *dom_json(struct domusd *d, struct domain *dom)
 	return o;
 }
 
-static int64_t get_i64(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
-}
-
 /* The monitor's live view: CPU time, paused, running now, memory (lock NOT held). */
 static void add_live(struct domusd *d, struct json_object *o)
 {
@@ -157,21 +148,21 @@ static void add_live(struct domusd *d, struct json_object *o)
 	if (!json_object_object_get_ex(o, "state", &v) ||
 	    strcmp(json_object_get_string(v), "running"))
 		return;
-	unsigned domid = (unsigned)get_i64(o, "domid");
+	unsigned domid = (unsigned)json_get_i64(o, "domid");
 	char err[256];
 	struct json_object *s = dom_control(d, domid, "status", err, sizeof(err));
 	if (!s) {
 		add_s(o, "monitor_error", err);
 		return;
 	}
-	int paused = (int)get_i64(s, "paused");
+	int paused = (int)json_get_i64(s, "paused");
 	json_object_object_get_ex(s, "running_now", &v);
 	int now = v && json_object_get_boolean(v);
 	add_s(o, "state", paused ? "paused" : now ? "running" : "blocked");
 	add_s(o, "flags", paused ? "--p---" : now ? "r-----" : "-b----");
 	json_object_object_add(o, "paused", json_object_new_boolean(paused));
 	json_object_object_add(o, "cpu_time_s",
-			       json_object_new_double((double)get_i64(s, "cpu_ns") / 1e9));
+			       json_object_new_double((double)json_get_i64(s, "cpu_ns") / 1e9));
 	if (json_object_object_get_ex(s, "vcpu_ns", &v)) {
 		struct json_object *arr = json_object_new_array();
 		for (size_t i = 0; i < json_object_array_length(v); i++)
@@ -182,10 +173,10 @@ static void add_live(struct domusd *d, struct json_object *o)
 		json_object_object_add(o, "vcpu_time_s", arr);
 	}
 	json_object_object_add(o, "monitor_cpu_time_s",
-			       json_object_new_double((double)get_i64(s, "process_cpu_ns") / 1e9));
-	json_object_object_add(o, "rss_kib", json_object_new_int64(get_i64(s, "rss_kib")));
+			       json_object_new_double((double)json_get_i64(s, "process_cpu_ns") / 1e9));
+	json_object_object_add(o, "rss_kib", json_object_new_int64(json_get_i64(s, "rss_kib")));
 	json_object_object_add(o, "console_bytes",
-			       json_object_new_int64(get_i64(s, "console_bytes")));
+			       json_object_new_int64(json_get_i64(s, "console_bytes")));
 	json_object_put(s);
 }
 
@@ -251,19 +242,6 @@ static const char *jstr(struct json_object *o, const char *k)
 		       : NULL;
 }
 
-/* A path from the config, relative to the client's working directory. */
-static char *abs_path(const char *cwd, const char *p)
-{
-	if (!p)
-		return NULL;
-	char *out = NULL;
-	if (p[0] == '/' || !cwd)
-		return strdup(p);
-	if (asprintf(&out, "%s/%s", cwd, p) < 0)
-		return NULL;
-	return out;
-}
-
 /* Parse and check the config; fills l and name (dc freed). 0, or -1 with r set. */
 static int build_launch(struct json_object *body, struct dom_launch *l, char *name, size_t nlen,
 			struct reply *r)
@@ -300,38 +278,19 @@ static int build_launch(struct json_object *body, struct dom_launch *l, char *na
 		set_error(r, MHD_HTTP_BAD_REQUEST, "%s", err);
 		return -1;
 	}
-	rc = -1;
-	if (dc.type == DOMCFG_TYPE_HVM)
-		set_error(r, MHD_HTTP_BAD_REQUEST,
-			  "%s: type \"hvm\" needs firmware boot, which domusd does not offer yet; "
-			  "use type \"pv\" or \"pvh\" with a kernel", source);
-	else if (dc.ndisks || dc.nnics)
-		set_error(r, MHD_HTTP_BAD_REQUEST,
-			  "%s: disk and vif devices are not available in this version of Domus",
-			  source);
-	else if (!dc.kernel)
-		set_error(r, MHD_HTTP_BAD_REQUEST, "%s: no kernel= given", source);
-	else
-		rc = 0;
-	if (rc == 0) {
-		*l = (struct dom_launch){
-			.memory_mib = dc.memory_mib,
-			.maxmem_mib = dc.maxmem_mib,
-			.vcpus = dc.vcpus,
-			.kernel = abs_path(cwd, dc.kernel),
-			.ramdisk = abs_path(cwd, dc.ramdisk),
-			.cmdline = dc.cmdline ? strdup(dc.cmdline) : NULL,
-			.source = abs_path(cwd, source),
-			.on_poweroff = dc.on_poweroff,
-			.on_reboot = dc.on_reboot,
-			.on_crash = dc.on_crash,
-		};
+	if (domcfg_check_support(&dc, source, err, sizeof(err)) < 0) {
+		set_error(r, MHD_HTTP_BAD_REQUEST, "%s", err);
+		rc = -1;
+	} else if (dc.type != DOMCFG_TYPE_HVM && !dc.kernel) {
+		set_error(r, MHD_HTTP_BAD_REQUEST, "%s: no kernel= given (type \"%s\" boots a "
+			  "kernel directly; type \"hvm\" boots firmware)", source,
+			  domcfg_type_name(dc.type));
+		rc = -1;
+	} else if (launch_from_config(l, &dc, source, cwd) < 0) {
+		set_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		rc = -1;
+	} else {
 		snprintf(name, nlen, "%s", dc.name);
-		if (!l->kernel || (dc.ramdisk && !l->ramdisk) || (dc.cmdline && !l->cmdline)) {
-			launch_free(l);
-			set_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-			rc = -1;
-		}
 	}
 	domcfg_free(&dc);
 	return rc;
@@ -376,9 +335,15 @@ static void create_domain(struct domusd *d, struct json_object *body, struct rep
 	r->json = dom ? dom_json(d, dom) : NULL;
 	pthread_mutex_unlock(&d->lock);
 	if (!r->json) {
-		set_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "domain %s ended at once (see %s)",
-			  name, "its vmm log");
-		return;
+		/* It ran and already ended (a guest that crashes at once) and its on_* action
+		 * removed it: created all the same, as xl create says. */
+		char log[PATH_MAX];
+		dom_log(d, name, "vmm", log, sizeof(log));
+		r->json = json_object_new_object();
+		add_s(r->json, "name", name);
+		json_object_object_add(r->json, "domid", json_object_new_int((int)domid));
+		add_s(r->json, "state", "ended");
+		add_s(r->json, "vmm_log", log);
 	}
 	r->status = MHD_HTTP_CREATED;
 }
@@ -467,27 +432,60 @@ static void destroy_domain(struct domusd *d, const char *ref, struct reply *r)
 	json_object_object_add(r->json, "domid", json_object_new_int((int)domid));
 }
 
-/* pause, unpause, shutdown, reboot: one control command to a running domain. */
-static void domain_action(struct domusd *d, const char *ref, const char *action, struct reply *r)
+/* The "file" of a screenshot or dump-core request: an absolute path (the CLI sends its
+ * argument made absolute), written by the monitor; NULL with r set otherwise. */
+static const char *file_arg(struct json_object *body, const char *action, struct reply *r)
+{
+	const char *f = body ? jstr(body, "file") : NULL;
+	if (!f || f[0] != '/' || strlen(f) >= PATH_MAX || strchr(f, '\n')) {
+		set_error(r, MHD_HTTP_BAD_REQUEST,
+			  "%s: the body must be {\"file\": \"/absolute/path\"}", action);
+		return NULL;
+	}
+	return f;
+}
+
+/* pause, unpause, shutdown, reboot, reset, screenshot, dump-core: one control command to a
+ * running domain. */
+static void domain_action(struct domusd *d, const char *ref, const char *action,
+			  struct json_object *body, struct reply *r)
 {
 	static const struct {
 		const char *action, *cmd;
-	} map[] = { { "pause", "pause" },
-		    { "unpause", "unpause" },
-		    { "shutdown", "power-button" },
-		    { "reboot", "reset" } };
-	const char *cmd = NULL;
+		int timeout_ms;
+	} map[] = { { "pause", "pause", CONTROL_TIMEOUT_MS },
+		    { "unpause", "unpause", CONTROL_TIMEOUT_MS },
+		    { "shutdown", "power-button", CONTROL_TIMEOUT_MS },
+		    /* xl reboot asks the guest; the reset button is reset (domus reboot -f) */
+		    { "reboot", "power-button", CONTROL_TIMEOUT_MS },
+		    { "reset", "reset", CONTROL_TIMEOUT_MS },
+		    { "screenshot", "screenshot", SCREENSHOT_TIMEOUT_MS },
+		    { "dump-core", "dump-core", DUMP_TIMEOUT_MS } };
+	const char *verb = NULL;
+	int timeout_ms = CONTROL_TIMEOUT_MS;
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (!strcmp(action, map[i].action))
-			cmd = map[i].cmd;
+		if (!strcmp(action, map[i].action)) {
+			verb = map[i].cmd;
+			timeout_ms = map[i].timeout_ms;
+		}
 	if (!strcmp(action, "destroy")) {
 		destroy_domain(d, ref, r);
 		return;
 	}
-	if (!cmd) {
+	if (!verb) {
 		set_error(r, MHD_HTTP_NOT_FOUND,
-			  "no action '%s' (pause, unpause, shutdown, reboot, destroy)", action);
+			  "no action '%s' (pause, unpause, shutdown, reboot, reset, destroy, "
+			  "screenshot, dump-core)", action);
 		return;
+	}
+	char cmd[PATH_MAX + 32];
+	const char *file = NULL;
+	if (!strcmp(action, "screenshot") || !strcmp(action, "dump-core")) {
+		if (!(file = file_arg(body, action, r)))
+			return;
+		snprintf(cmd, sizeof(cmd), "%s %s", verb, file);
+	} else {
+		snprintf(cmd, sizeof(cmd), "%s", verb);
 	}
 	pthread_mutex_lock(&d->lock);
 	struct domain *dom = find_or_404(d, ref, r);
@@ -503,12 +501,31 @@ static void domain_action(struct domusd *d, const char *ref, const char *action,
 	if (!dom)
 		return;
 	char err[512];
-	struct json_object *o = dom_control(d, domid, cmd, err, sizeof(err));
+	/* Recorded before the button is pressed: the guest may power off at once. */
+	int is_shutdown = !strcmp(action, "shutdown"), is_reboot = !strcmp(action, "reboot");
+	if (is_shutdown || is_reboot) {
+		pthread_mutex_lock(&d->lock);
+		dom = dom_find_id(d, domid);
+		if (dom) {
+			dom->shutdown_requested = is_shutdown;
+			dom->reboot_requested = is_reboot;
+			dom_save(d, dom);
+		}
+		pthread_mutex_unlock(&d->lock);
+	}
+	struct json_object *o = dom_control_wait(d, domid, cmd, timeout_ms, err, sizeof(err));
 	if (!o) {
 		set_error(r, MHD_HTTP_CONFLICT, "domain %s: %s: %s", name, action, err);
+		if (is_reboot) {
+			pthread_mutex_lock(&d->lock);
+			if ((dom = dom_find_id(d, domid))) {
+				dom->reboot_requested = 0;
+				dom_save(d, dom);
+			}
+			pthread_mutex_unlock(&d->lock);
+		}
 		return;
 	}
-	json_object_put(o);
 	pthread_mutex_lock(&d->lock);
 	dom = dom_find_id(d, domid);
 	if (dom) {
@@ -516,17 +533,21 @@ static void domain_action(struct domusd *d, const char *ref, const char *action,
 			dom->paused = 1;
 		else if (!strcmp(action, "unpause"))
 			dom->paused = 0;
-		else if (!strcmp(action, "shutdown"))
-			dom->shutdown_requested = 1;
 		dom_save(d, dom);
 	}
 	pthread_mutex_unlock(&d->lock);
-	r->status = !strcmp(action, "shutdown") || !strcmp(action, "reboot") ? MHD_HTTP_ACCEPTED
-									       : MHD_HTTP_OK;
+	r->status = is_shutdown || is_reboot || !strcmp(action, "reset") ? MHD_HTTP_ACCEPTED
+									  : MHD_HTTP_OK;
 	r->json = json_object_new_object();
 	add_s(r->json, "name", name);
 	json_object_object_add(r->json, "domid", json_object_new_int((int)domid));
 	add_s(r->json, "done", action);
+	struct json_object *v;
+	if (file)
+		add_s(r->json, "file", file);
+	if (json_object_object_get_ex(o, "seconds", &v))
+		json_object_object_add(r->json, "seconds", json_object_get(v));
+	json_object_put(o);
 }
 
 static void console_info(struct domusd *d, const char *ref, struct reply *r)
@@ -572,12 +593,25 @@ static void route(struct domusd *d, const char *method, const char *url, const c
 		if (o)
 			json_object_put(o);
 	} else if (sscanf(url, "/v1/domains/%127[^/]/%31[^/]", ref, action) == 2) {
-		if (!strcmp(action, "console") && get)
+		if (!strcmp(action, "console") && get) {
 			console_info(d, ref, r);
-		else if (post)
-			domain_action(d, ref, action, r);
-		else
+		} else if (post) {
+			struct json_object *o = NULL;
+			if (body && len) {
+				struct json_tokener *tok = json_tokener_new();
+				o = tok ? json_tokener_parse_ex(tok, body, (int)len) : NULL;
+				if (tok)
+					json_tokener_free(tok);
+			}
+			if (len && (!o || !json_object_is_type(o, json_type_object)))
+				set_error(r, MHD_HTTP_BAD_REQUEST, "the body is not a JSON object");
+			else
+				domain_action(d, ref, action, o, r);
+			if (o)
+				json_object_put(o);
+		} else {
 			set_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "%s %s: use POST", method, url);
+		}
 	} else if (sscanf(url, "/v1/domains/%127[^/]", ref) == 1) {
 		if (get)
 			get_domain(d, ref, r);

@@ -14,11 +14,14 @@
 
 #include "config/domcfg.h"
 #include "manager/domain_files.h"
+#include "manager/launch.h"
 
 #define DOMID_FIRST 1
 #define DOMID_MAX 0x7FEF /* xl's last ordinary domain ID */
 #define SPAWN_TIMEOUT_MS 60000
 #define CONTROL_TIMEOUT_MS 5000
+#define SCREENSHOT_TIMEOUT_MS 30000
+#define DUMP_TIMEOUT_MS 170000 /* under the CLI's 180 s for an API reply */
 
 enum dom_state {
 	DOM_STARTING, /* monitor being started */
@@ -26,15 +29,6 @@ enum dom_state {
 	DOM_SHUTDOWN, /* ended by power-off or reboot and preserved (xl 's') */
 	DOM_CRASHED,  /* crashed and preserved (xl 'c') */
 	DOM_DYING,    /* being destroyed (xl 'd') */
-};
-
-/* How a domain is started; all a restart needs. */
-struct dom_launch {
-	uint64_t memory_mib, maxmem_mib;
-	unsigned vcpus;
-	char *kernel, *ramdisk, *cmdline; /* absolute paths; NULLs when absent */
-	char *source;                     /* the config file, for messages */
-	enum domcfg_action on_poweroff, on_reboot, on_crash;
 };
 
 struct domain {
@@ -49,6 +43,7 @@ struct domain {
 	unsigned restarts;  /* restarts of the name so far */
 	int paused;         /* last known */
 	int shutdown_requested, destroy_requested;
+	int reboot_requested; /* domus reboot pressed the power button: a power-off is a reboot */
 	int pending_start;  /* reserved for a restart: the supervision loop starts it */
 	char exit_reason[16], exit_msg[256]; /* preserved domains: why it ended */
 };
@@ -77,8 +72,6 @@ void dom_remove(struct domusd *d, struct domain *dom);
 void dom_dir(const struct domusd *d, unsigned domid, const char *file, char *out, size_t len);
 void dom_log(const struct domusd *d, const char *name, const char *kind, char *out, size_t len);
 const char *dom_state_name(enum dom_state s);
-void launch_free(struct dom_launch *l);
-int launch_copy(struct dom_launch *to, const struct dom_launch *from);
 /* Reload domain records after a restart of domusd; see supervisor.c for reattaching. */
 void domusd_load(struct domusd *d);
 void domusd_wake(struct domusd *d);
@@ -90,6 +83,11 @@ int dom_start(struct domusd *d, struct domain *dom, char *err, size_t errlen);
 /* Ask the monitor of a running domain; the reply or NULL with err (lock NOT held). */
 struct json_object *dom_control(struct domusd *d, unsigned domid, const char *cmd, char *err,
 				size_t errlen);
+/* The same for commands that take a while (screenshot, dump-core). */
+struct json_object *dom_control_wait(struct domusd *d, unsigned domid, const char *cmd,
+				     int timeout_ms, char *err, size_t errlen);
+/* Where on_crash=coredump-* puts the core of domain name: LIB/dump/NAME.core. */
+void dom_core_path(const struct domusd *d, const char *name, char *out, size_t len);
 /* Monitor ended (lock held): read exit.json, apply on_poweroff/on_reboot/on_crash. A domain
  * to restart is reserved with pending_start set; the supervision loop starts it. */
 void dom_ended(struct domusd *d, struct domain *dom);

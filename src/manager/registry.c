@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "manager/json_get.h"
 #include "manager/atomic_file.h"
 #include "manager/domusd.h"
 #include "vmm/log.h"
@@ -36,6 +37,11 @@ void dom_dir(const struct domusd *d, unsigned domid, const char *file, char *out
 void dom_log(const struct domusd *d, const char *name, const char *kind, char *out, size_t len)
 {
 	snprintf(out, len, "%s/logs/%s.%s.log", d->paths.lib, name, kind);
+}
+
+void dom_core_path(const struct domusd *d, const char *name, char *out, size_t len)
+{
+	snprintf(out, len, "%s/dump/%s.core", d->paths.lib, name);
 }
 
 static void save_next_domid(struct domusd *d)
@@ -68,11 +74,12 @@ int domusd_init(struct domusd *d, const char *state_dir, char *err, size_t errle
 	d->next_domid = DOMID_FIRST;
 	domus_paths_init(&d->paths, state_dir);
 	char path[PATH_MAX];
-	const char *dirs[] = { d->paths.lib, d->paths.run };
-	const char *subs[] = { "logs", "domains" };
-	for (int i = 0; i < 2; i++) {
+	const char *dirs[] = { d->paths.lib, d->paths.run, d->paths.lib };
+	const char *subs[] = { "logs", "domains", "dump" };
+	for (int i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dirs[i], subs[i]);
-		int r = make_dirs(path, 0755);
+		/* cores hold guest memory: for root's eyes only */
+		int r = make_dirs(path, i == 2 ? 0700 : 0755);
 		if (r < 0) {
 			snprintf(err, errlen, "cannot create %s: %s", path, strerror(-r));
 			return -1;
@@ -112,35 +119,6 @@ struct domain *dom_find(struct domusd *d, const char *ref)
 	if (*ref && !*end && id <= DOMID_MAX)
 		return dom_find_id(d, (unsigned)id);
 	return NULL;
-}
-
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
-void launch_free(struct dom_launch *l)
-{
-	free(l->kernel);
-	free(l->ramdisk);
-	free(l->cmdline);
-	free(l->source);
-	memset(l, 0, sizeof(*l));
-}
-
-int launch_copy(struct dom_launch *to, const struct dom_launch *from)
-{
-	*to = *from;
-	to->kernel = dup_or_null(from->kernel);
-	to->ramdisk = dup_or_null(from->ramdisk);
-	to->cmdline = dup_or_null(from->cmdline);
-	to->source = dup_or_null(from->source);
-	if ((from->kernel && !to->kernel) || (from->ramdisk && !to->ramdisk) ||
-	    (from->cmdline && !to->cmdline) || (from->source && !to->source)) {
-		launch_free(to);
-		return -ENOMEM;
-	}
-	return 0;
 }
 
 /* Domain IDs go up like xl's and are not reused until they wrap. */
@@ -217,20 +195,13 @@ void dom_save(struct domusd *d, struct domain *dom)
 	json_object_object_add(o, "paused", json_object_new_boolean(dom->paused));
 	json_object_object_add(o, "shutdown_requested",
 			       json_object_new_boolean(dom->shutdown_requested));
+	json_object_object_add(o, "reboot_requested",
+			       json_object_new_boolean(dom->reboot_requested));
 	json_object_object_add(o, "destroy_requested",
 			       json_object_new_boolean(dom->destroy_requested));
 	add_str(o, "exit_reason", dom->exit_reason);
 	add_str(o, "exit_message", dom->exit_msg);
-	json_object_object_add(o, "memory_mib", json_object_new_int64((int64_t)dom->l.memory_mib));
-	json_object_object_add(o, "maxmem_mib", json_object_new_int64((int64_t)dom->l.maxmem_mib));
-	json_object_object_add(o, "vcpus", json_object_new_int((int)dom->l.vcpus));
-	add_str(o, "kernel", dom->l.kernel);
-	add_str(o, "ramdisk", dom->l.ramdisk);
-	add_str(o, "cmdline", dom->l.cmdline);
-	add_str(o, "source", dom->l.source);
-	add_str(o, "on_poweroff", domcfg_action_name(dom->l.on_poweroff));
-	add_str(o, "on_reboot", domcfg_action_name(dom->l.on_reboot));
-	add_str(o, "on_crash", domcfg_action_name(dom->l.on_crash));
+	launch_to_json(&dom->l, o);
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
 	strncat(path, "/" DOMAIN_STATE_FILE, sizeof(path) - strlen(path) - 1);
 	r = atomic_write_file(path, s, strlen(s), 0644);
@@ -264,28 +235,6 @@ void dom_remove(struct domusd *d, struct domain *dom)
 	pthread_cond_broadcast(&d->changed);
 }
 
-static const char *get_s(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v)
-		       : NULL;
-}
-
-static int64_t get_i(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
-}
-
-static enum domcfg_action action_from(const char *s, enum domcfg_action def)
-{
-	for (int a = DOMCFG_ACTION_DESTROY; a <= DOMCFG_ACTION_COREDUMP_RESTART; a++)
-		if (s && !strcmp(s, domcfg_action_name((enum domcfg_action)a)))
-			return (enum domcfg_action)a;
-	return def;
-}
-
 /* One record from disk; NULL (and a warning) if it is unreadable. */
 static struct domain *load_record(struct domusd *d, unsigned domid)
 {
@@ -296,9 +245,9 @@ static struct domain *load_record(struct domusd *d, unsigned domid)
 		return NULL;
 	struct json_object *o = json_tokener_parse(text);
 	free(text);
-	const char *name = o ? get_s(o, "name") : NULL, *state = o ? get_s(o, "state") : NULL;
+	const char *name = o ? json_get_str(o, "name") : NULL, *state = o ? json_get_str(o, "state") : NULL;
 	struct domain *dom = calloc(1, sizeof(*dom));
-	if (!name || !state || !dom || (unsigned)get_i(o, "domid") != domid) {
+	if (!name || !state || !dom || (unsigned)json_get_i64(o, "domid") != domid) {
 		log_warn("%s: not a domain record; ignored", path);
 		free(dom);
 		if (o)
@@ -311,31 +260,23 @@ static struct domain *load_record(struct domusd *d, unsigned domid)
 	for (int s = DOM_STARTING; s <= DOM_DYING; s++)
 		if (!strcmp(state, dom_state_name((enum dom_state)s)))
 			dom->state = (enum dom_state)s;
-	dom->pid = (int)get_i(o, "pid");
+	dom->pid = (int)json_get_i64(o, "pid");
 	dom->pidfd = -1;
-	snprintf(dom->token, sizeof(dom->token), "%s", get_s(o, "token") ? get_s(o, "token") : "");
-	dom->created = (time_t)get_i(o, "created");
-	dom->restarts = (unsigned)get_i(o, "restarts");
-	dom->paused = (int)get_i(o, "paused");
-	dom->shutdown_requested = (int)get_i(o, "shutdown_requested");
-	dom->destroy_requested = (int)get_i(o, "destroy_requested");
+	snprintf(dom->token, sizeof(dom->token), "%s", json_get_str(o, "token") ? json_get_str(o, "token") : "");
+	dom->created = (time_t)json_get_i64(o, "created");
+	dom->restarts = (unsigned)json_get_i64(o, "restarts");
+	dom->paused = (int)json_get_i64(o, "paused");
+	dom->shutdown_requested = (int)json_get_i64(o, "shutdown_requested");
+	dom->reboot_requested = (int)json_get_i64(o, "reboot_requested");
+	dom->destroy_requested = (int)json_get_i64(o, "destroy_requested");
 	snprintf(dom->exit_reason, sizeof(dom->exit_reason), "%s",
-		 get_s(o, "exit_reason") ? get_s(o, "exit_reason") : "");
+		 json_get_str(o, "exit_reason") ? json_get_str(o, "exit_reason") : "");
 	snprintf(dom->exit_msg, sizeof(dom->exit_msg), "%s",
-		 get_s(o, "exit_message") ? get_s(o, "exit_message") : "");
-	struct dom_launch l = {
-		.memory_mib = (uint64_t)get_i(o, "memory_mib"),
-		.maxmem_mib = (uint64_t)get_i(o, "maxmem_mib"),
-		.vcpus = (unsigned)get_i(o, "vcpus"),
-		.kernel = (char *)(uintptr_t)get_s(o, "kernel"),
-		.ramdisk = (char *)(uintptr_t)get_s(o, "ramdisk"),
-		.cmdline = (char *)(uintptr_t)get_s(o, "cmdline"),
-		.source = (char *)(uintptr_t)get_s(o, "source"),
-		.on_poweroff = action_from(get_s(o, "on_poweroff"), DOMCFG_ACTION_DESTROY),
-		.on_reboot = action_from(get_s(o, "on_reboot"), DOMCFG_ACTION_RESTART),
-		.on_crash = action_from(get_s(o, "on_crash"), DOMCFG_ACTION_DESTROY),
-	};
-	int r = launch_copy(&dom->l, &l);
+		 json_get_str(o, "exit_message") ? json_get_str(o, "exit_message") : "");
+	int r = launch_from_json(&dom->l, o);
+	if (r < 0)
+		log_warn("%s: %s", path, r == -EINVAL ? "no kernel or firmware; ignored"
+						      : "out of memory");
 	json_object_put(o);
 	if (r < 0) {
 		free(dom);

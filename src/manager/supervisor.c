@@ -20,7 +20,7 @@
 #include "vmm/control.h"
 #include "vmm/log.h"
 
-#define MAX_ARGS 40
+#define MAX_ARGS (24 + LAUNCH_MAX_ARGS)
 
 static int pidfd_open_(int pid)
 {
@@ -79,8 +79,9 @@ static int wait_ready(int fd, int *pid, char *err, size_t errlen)
 
 int dom_start(struct domusd *d, struct domain *dom, char *err, size_t errlen)
 {
-	char dir[PATH_MAX], conlog[PATH_MAX], vmmlog[PATH_MAX], path[PATH_MAX];
-	char domid[16], mem[32], vcpus[16], fdnum[16];
+	char dir[PATH_MAX], conlog[PATH_MAX], vmmlog[PATH_MAX], path[PATH_MAX], core[PATH_MAX];
+	char domid[16], fdnum[16];
+	struct launch_args store = { .n = 0 };
 	pthread_mutex_lock(&d->lock);
 	struct dom_launch l;
 	int r = launch_copy(&l, &dom->l);
@@ -104,8 +105,6 @@ int dom_start(struct domusd *d, struct domain *dom, char *err, size_t errlen)
 	dom_log(d, name, "console", conlog, sizeof(conlog));
 	dom_log(d, name, "vmm", vmmlog, sizeof(vmmlog));
 	snprintf(domid, sizeof(domid), "%u", id);
-	snprintf(mem, sizeof(mem), "%llu", (unsigned long long)l.memory_mib);
-	snprintf(vcpus, sizeof(vcpus), "%u", l.vcpus);
 	snprintf(fdnum, sizeof(fdnum), "%d", 3);
 	const char *argv[MAX_ARGS];
 	int n = 0;
@@ -116,13 +115,15 @@ int dom_start(struct domusd *d, struct domain *dom, char *err, size_t errlen)
 	argv[n++] = "--token", argv[n++] = token;
 	argv[n++] = "--ready-fd", argv[n++] = fdnum;
 	argv[n++] = "--console-log", argv[n++] = conlog;
-	argv[n++] = "--memory", argv[n++] = mem;
-	argv[n++] = "--vcpus", argv[n++] = vcpus;
-	argv[n++] = "--kernel", argv[n++] = l.kernel;
-	if (l.ramdisk)
-		argv[n++] = "--initrd", argv[n++] = l.ramdisk;
-	if (l.cmdline)
-		argv[n++] = "--cmdline", argv[n++] = l.cmdline;
+	if (l.on_crash == DOMCFG_ACTION_COREDUMP_DESTROY ||
+	    l.on_crash == DOMCFG_ACTION_COREDUMP_RESTART) {
+		dom_core_path(d, name, core, sizeof(core));
+		argv[n++] = "--core-on-crash", argv[n++] = core;
+	}
+	if (launch_vmm_args(&l, argv, &n, &store) < 0) {
+		snprintf(err, errlen, "cannot start the monitor: out of memory");
+		goto fail;
+	}
 	argv[n] = NULL;
 
 	int logfd = open(vmmlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
@@ -185,10 +186,12 @@ int dom_start(struct domusd *d, struct domain *dom, char *err, size_t errlen)
 	pthread_mutex_unlock(&d->lock);
 	domusd_wake(d);
 	launch_free(&l);
+	launch_args_free(&store);
 	log_info("domain %s (%u) started: monitor pid %d", name, id, pid);
 	return 0;
 fail:
 	launch_free(&l);
+	launch_args_free(&store);
 	pthread_mutex_lock(&d->lock);
 	dom_remove(d, dom);
 	pthread_mutex_unlock(&d->lock);
@@ -198,9 +201,15 @@ fail:
 struct json_object *dom_control(struct domusd *d, unsigned domid, const char *cmd, char *err,
 				size_t errlen)
 {
+	return dom_control_wait(d, domid, cmd, CONTROL_TIMEOUT_MS, err, errlen);
+}
+
+struct json_object *dom_control_wait(struct domusd *d, unsigned domid, const char *cmd,
+				     int timeout_ms, char *err, size_t errlen)
+{
 	char path[PATH_MAX];
 	dom_dir(d, domid, DOMAIN_CONTROL_SOCK, path, sizeof(path));
-	struct json_object *o = control_call(path, cmd, CONTROL_TIMEOUT_MS, err, errlen);
+	struct json_object *o = control_call(path, cmd, timeout_ms, err, errlen);
 	if (!o)
 		return NULL;
 	struct json_object *ok, *e;
@@ -216,8 +225,9 @@ struct json_object *dom_control(struct domusd *d, unsigned domid, const char *cm
 
 /* Why the monitor of dom ended: from exit.json when it is the one we started, else a crash. */
 static void read_exit(struct domusd *d, struct domain *dom, char *reason, size_t rlen,
-		      char *msg, size_t mlen)
+		      char *msg, size_t mlen, char *core, size_t clen)
 {
+	core[0] = 0;
 	char path[PATH_MAX];
 	dom_dir(d, dom->domid, DOMAIN_EXIT_FILE, path, sizeof(path));
 	char *text = read_small_file(path, 65536, NULL);
@@ -230,6 +240,10 @@ static void read_exit(struct domusd *d, struct domain *dom, char *reason, size_t
 		snprintf(msg, mlen, "%s",
 			 json_object_object_get_ex(o, "message", &v) ? json_object_get_string(v)
 								     : "");
+		if (json_object_object_get_ex(o, "core", &v))
+			snprintf(core, clen, "core in %s", json_object_get_string(v));
+		else if (json_object_object_get_ex(o, "core_error", &v))
+			snprintf(core, clen, "no core: %s", json_object_get_string(v));
 	} else {
 		snprintf(reason, rlen, "crash");
 		snprintf(msg, mlen, "the monitor (pid %d) died without saying why (killed?)",
@@ -241,8 +255,8 @@ static void read_exit(struct domusd *d, struct domain *dom, char *reason, size_t
 
 void dom_ended(struct domusd *d, struct domain *dom)
 {
-	char reason[16], msg[256];
-	read_exit(d, dom, reason, sizeof(reason), msg, sizeof(msg));
+	char reason[16], msg[256], core[PATH_MAX + 16];
+	read_exit(d, dom, reason, sizeof(reason), msg, sizeof(msg), core, sizeof(core));
 	if (dom->pidfd >= 0)
 		close(dom->pidfd);
 	dom->pidfd = -1;
@@ -253,16 +267,29 @@ void dom_ended(struct domusd *d, struct domain *dom)
 		dom_remove(d, dom);
 		return;
 	}
+	/* domus reboot asked through the power button: the power-off it led to is the reboot. */
+	if (dom->reboot_requested && !strcmp(reason, "poweroff")) {
+		snprintf(reason, sizeof(reason), "reboot");
+		log_info("domain %s: powered off after domus reboot: on_reboot applies", dom->name);
+	}
 	enum domcfg_action a = !strcmp(reason, "poweroff") ? dom->l.on_poweroff
 			       : !strcmp(reason, "reboot") ? dom->l.on_reboot
 							   : dom->l.on_crash;
-	if (a == DOMCFG_ACTION_COREDUMP_DESTROY || a == DOMCFG_ACTION_COREDUMP_RESTART)
-		log_warn("domain %s: on_%s=%s: Domus takes no core dumps; %s instead", dom->name,
-			 !strcmp(reason, "poweroff") ? "poweroff"
-			 : !strcmp(reason, "reboot") ? "reboot"
-						     : "crash",
-			 domcfg_action_name(a),
-			 a == DOMCFG_ACTION_COREDUMP_DESTROY ? "destroy" : "restart");
+	if (a == DOMCFG_ACTION_COREDUMP_DESTROY || a == DOMCFG_ACTION_COREDUMP_RESTART) {
+		/* The monitor writes the core (it owns the memory), for crashes only: a guest
+		 * that powered off or rebooted left nothing to examine. */
+		if (core[0])
+			log_info("domain %s: on_crash=%s: %s", dom->name, domcfg_action_name(a),
+				 core);
+		else
+			log_warn("domain %s: on_%s=%s: no core (%s)", dom->name,
+				 !strcmp(reason, "poweroff") ? "poweroff"
+				 : !strcmp(reason, "reboot") ? "reboot"
+							     : "crash",
+				 domcfg_action_name(a),
+				 strcmp(reason, "crash") ? "cores are taken of crashes only"
+							 : "the monitor died with the guest's memory");
+	}
 	int crashed = strcmp(reason, "poweroff") && strcmp(reason, "reboot");
 	switch (a) {
 	case DOMCFG_ACTION_PRESERVE:

@@ -2,15 +2,17 @@
  *
  * A client (domusd, or `socat - UNIX:control.sock`) connects, sends a command such as
  * "pause\n" and reads one line of JSON: {"ok":true,...} or {"ok":false,"error":"why"}; then
- * the monitor closes the connection. Commands (see control_command()): status, pause, unpause,
- * power-button, reset, destroy. The socket is served on the monitor's event loop, so a command
+ * the monitor closes the connection. Commands (see handle() in cli/vmm.c): status, pause,
+ * unpause, power-button, reset, destroy, screenshot PATH, dump-core PATH. The socket is served on the monitor's event loop, so a command
  * never races another; a slow client is dropped after a few seconds. */
 #ifndef DOMUS_CONTROL_H
 #define DOMUS_CONTROL_H
+#include <limits.h>
 #include <stddef.h>
 
 #define CONTROL_MAX_CLIENTS 8
-#define CONTROL_LINE_MAX 256
+/* Room for a command and a file name (screenshot PATH, dump-core PATH). */
+#define CONTROL_LINE_MAX (PATH_MAX + 64)
 
 struct json_object;
 

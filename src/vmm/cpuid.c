@@ -2,6 +2,14 @@
 
 #define CPUID_1_EDX_HTT (1u << 28)
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+
+void cpuid_offer_tsc_deadline(struct kvm_cpuid_entry2 *e, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (e[i].function == 1)
+			e[i].ecx |= CPUID_1_ECX_TSC_DEADLINE;
+}
 
 unsigned cpuid_bits_for(unsigned nr)
 {

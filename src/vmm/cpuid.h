@@ -10,6 +10,11 @@
 #include <linux/kvm.h>
 
 void cpuid_shape(struct kvm_cpuid_entry2 *e, unsigned n, unsigned index, unsigned nr);
+/* Offer the TSC-deadline timer (leaf 1 ECX bit 24). KVM's in-kernel LAPIC emulates it when
+ * KVM_CAP_TSC_DEADLINE_TIMER says so, but KVM_GET_SUPPORTED_CPUID leaves the bit to the VMM;
+ * without it Linux calibrates the LAPIC timer against the PM timer at boot (seconds when
+ * emulated). */
+void cpuid_offer_tsc_deadline(struct kvm_cpuid_entry2 *e, unsigned n);
 /* Bits needed to number nr items: ceil(log2(nr)). */
 unsigned cpuid_bits_for(unsigned nr);
 

@@ -76,3 +76,12 @@ void die(const char *fmt, ...)
 	LOG_BODY("");
 	exit(1);
 }
+
+int errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}

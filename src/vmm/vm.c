@@ -26,16 +26,6 @@
 #define VGA_HOLE_END 0xC0000ull
 #define ROM_SLOT 2
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static uint8_t *map_ram(uint64_t size)
 {
@@ -69,9 +59,9 @@ static int set_slot(struct vm *vm, unsigned slot, uint64_t gpa, uint64_t size, v
 int vm_add_rom(struct vm *vm, uint64_t gpa, void *hva, uint64_t size, char *err, size_t errlen)
 {
 	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0)
-		return fail(err, errlen, "this KVM cannot map read-only memory (firmware ROM)");
+		return errf(err, errlen, "this KVM cannot map read-only memory (firmware ROM)");
 	if (set_slot_flags(vm, ROM_SLOT, gpa, size, hva, KVM_MEM_READONLY) < 0)
-		return fail(err, errlen, "KVM_SET_USER_MEMORY_REGION (ROM at 0x%llx): %s",
+		return errf(err, errlen, "KVM_SET_USER_MEMORY_REGION (ROM at 0x%llx): %s",
 			    (unsigned long long)gpa, strerror(errno));
 	return 0;
 }
@@ -106,33 +96,33 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	bus_init(&vm->mmio, "mmio");
 
 	if (cfg->nr_vcpus == 0 || cfg->nr_vcpus > MAX_VCPUS)
-		return fail(err, errlen, "vcpus %u: must be between 1 and %d", cfg->nr_vcpus,
+		return errf(err, errlen, "vcpus %u: must be between 1 and %d", cfg->nr_vcpus,
 			    MAX_VCPUS);
 	if (cfg->mem_bytes < 16ull << 20)
-		return fail(err, errlen, "memory %llu MiB: at least 16 MiB is needed",
+		return errf(err, errlen, "memory %llu MiB: at least 16 MiB is needed",
 			    (unsigned long long)(cfg->mem_bytes >> 20));
 	uint64_t total = host_mem_total();
 	if (total && cfg->mem_bytes > total)
-		return fail(err, errlen, "memory %llu MiB: this host has only %llu MiB",
+		return errf(err, errlen, "memory %llu MiB: this host has only %llu MiB",
 			    (unsigned long long)(cfg->mem_bytes >> 20),
 			    (unsigned long long)(total >> 20));
 
 	host_detect(&vm->host);
 	if (!vm->host.kvm_usable)
-		return fail(err, errlen, "KVM: %s", vm->host.why);
+		return errf(err, errlen, "KVM: %s", vm->host.why);
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0)
-		return fail(err, errlen, "cannot open /dev/kvm: %s", strerror(errno));
+		return errf(err, errlen, "cannot open /dev/kvm: %s", strerror(errno));
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
-		return fail(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
+		return errf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
 	int sz = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (sz <= 0)
-		return fail(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		return errf(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
 	vm->run_size = (size_t)sz;
 	vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->event_fd < 0)
-		return fail(err, errlen, "eventfd: %s", strerror(errno));
+		return errf(err, errlen, "eventfd: %s", strerror(errno));
 
 	/* VT-x needs these three pages below 4 GiB; other hosts ignore or refuse them. */
 	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0)
@@ -149,16 +139,16 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 			log_debug("KVM_CAP_EXIT_ON_EMULATION_FAILURE: %s", strerror(errno));
 	}
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
-		return fail(err, errlen, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
+		return errf(err, errlen, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
-		return fail(err, errlen, "KVM_CREATE_PIT2: %s", strerror(errno));
+		return errf(err, errlen, "KVM_CREATE_PIT2: %s", strerror(errno));
 	/* On PVM hosts interrupts routed through the in-kernel IOAPIC never reach the guest
 	 * (measured; see shared/notes/linux-on-pvm.md), so ISA IRQs go to the 8259 PIC only and
 	 * the MADT lists no IOAPIC. vmm/irq_routing.c owns the table (MSI routes join later). */
 	int re = irq_routing_init(&vm->routing, vm->vm_fd, vm_isa_irqs_via_pic(vm));
 	if (re < 0)
-		return fail(err, errlen, "KVM_SET_GSI_ROUTING: %s", strerror(-re));
+		return errf(err, errlen, "KVM_SET_GSI_ROUTING: %s", strerror(-re));
 	vm->routing_up = 1;
 
 	struct ram_layout l;
@@ -167,7 +157,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	vm->high_size = l.high_size;
 	vm->ram_low = map_ram(vm->low_size);
 	if (!vm->ram_low)
-		return fail(err, errlen, "cannot map %llu MiB of guest RAM: %s",
+		return errf(err, errlen, "cannot map %llu MiB of guest RAM: %s",
 			    (unsigned long long)(vm->low_size >> 20), strerror(errno));
 	if (cfg->vga_hole) {
 		/* The legacy VGA window is emulated video memory; RAM resumes at 0xC0000. */
@@ -177,22 +167,22 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 		if (set_slot(vm, 0, 0, VGA_HOLE_START, vm->ram_low) < 0 ||
 		    set_slot(vm, 3, VGA_HOLE_END, vm->low_size - VGA_HOLE_END,
 			     vm->ram_low + VGA_HOLE_END) < 0)
-			return fail(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s",
+			return errf(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s",
 				    strerror(errno));
 	} else {
 		guest_mem_add(&vm->mem, 0, vm->low_size, vm->ram_low);
 		if (set_slot(vm, 0, 0, vm->low_size, vm->ram_low) < 0)
-			return fail(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s",
+			return errf(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s",
 				    strerror(errno));
 	}
 	if (vm->high_size) {
 		vm->ram_high = map_ram(vm->high_size);
 		if (!vm->ram_high)
-			return fail(err, errlen, "cannot map %llu MiB of guest RAM: %s",
+			return errf(err, errlen, "cannot map %llu MiB of guest RAM: %s",
 				    (unsigned long long)(vm->high_size >> 20), strerror(errno));
 		guest_mem_add(&vm->mem, HIGH_RAM_START, vm->high_size, vm->ram_high);
 		if (set_slot(vm, 1, HIGH_RAM_START, vm->high_size, vm->ram_high) < 0)
-			return fail(err, errlen, "KVM_SET_USER_MEMORY_REGION (high): %s",
+			return errf(err, errlen, "KVM_SET_USER_MEMORY_REGION (high): %s",
 				    strerror(errno));
 	}
 
@@ -200,7 +190,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	for (unsigned n = 64; n <= 4096; n *= 2) {
 		vm->cpuid = calloc(1, sizeof(*vm->cpuid) + n * sizeof(struct kvm_cpuid_entry2));
 		if (!vm->cpuid)
-			return fail(err, errlen, "out of memory");
+			return errf(err, errlen, "out of memory");
 		vm->cpuid->nent = n;
 		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, vm->cpuid) == 0)
 			break;
@@ -208,10 +198,12 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 		free(vm->cpuid);
 		vm->cpuid = NULL;
 		if (e != E2BIG)
-			return fail(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(e));
+			return errf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(e));
 	}
 	if (!vm->cpuid)
-		return fail(err, errlen, "KVM_GET_SUPPORTED_CPUID: table too large");
+		return errf(err, errlen, "KVM_GET_SUPPORTED_CPUID: table too large");
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+		cpuid_offer_tsc_deadline(vm->cpuid->entries, vm->cpuid->nent);
 	return 0;
 }
 
@@ -236,11 +228,11 @@ int vm_create_vcpus(struct vm *vm, char *err, size_t errlen)
 	unsigned n = vm->cfg.nr_vcpus;
 	vm->vcpus = calloc(n, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
-		return fail(err, errlen, "out of memory");
+		return errf(err, errlen, "out of memory");
 	size_t csz = sizeof(*vm->cpuid) + vm->cpuid->nent * sizeof(struct kvm_cpuid_entry2);
 	struct kvm_cpuid2 *cp = malloc(csz);
 	if (!cp)
-		return fail(err, errlen, "out of memory");
+		return errf(err, errlen, "out of memory");
 	for (unsigned i = 0; i < n; i++) {
 		struct vcpu *c = &vm->vcpus[i];
 		c->vm = vm;
@@ -248,24 +240,24 @@ int vm_create_vcpus(struct vm *vm, char *err, size_t errlen)
 		c->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, i);
 		if (c->fd < 0) {
 			free(cp);
-			return fail(err, errlen, "KVM_CREATE_VCPU %u: %s", i, strerror(errno));
+			return errf(err, errlen, "KVM_CREATE_VCPU %u: %s", i, strerror(errno));
 		}
 		vm->nr_vcpus = i + 1;
 		c->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, 0);
 		if (c->run == MAP_FAILED) {
 			c->run = NULL;
 			free(cp);
-			return fail(err, errlen, "mmap vCPU %u: %s", i, strerror(errno));
+			return errf(err, errlen, "mmap vCPU %u: %s", i, strerror(errno));
 		}
 		memcpy(cp, vm->cpuid, csz);
 		cpuid_shape(cp->entries, cp->nent, i, n);
 		if (ioctl(c->fd, KVM_SET_CPUID2, cp) < 0) {
 			free(cp);
-			return fail(err, errlen, "KVM_SET_CPUID2 %u: %s", i, strerror(errno));
+			return errf(err, errlen, "KVM_SET_CPUID2 %u: %s", i, strerror(errno));
 		}
 		if (setup_lapic(c) < 0) {
 			free(cp);
-			return fail(err, errlen, "vCPU %u local APIC: %s", i, strerror(errno));
+			return errf(err, errlen, "vCPU %u local APIC: %s", i, strerror(errno));
 		}
 	}
 	free(cp);
@@ -294,7 +286,7 @@ int vm_set_boot_entry(struct vm *vm, const struct boot_entry *e, char *err, size
 	struct kvm_sregs sr;
 	struct kvm_regs r;
 	if (ioctl(c->fd, KVM_GET_SREGS, &sr) < 0)
-		return fail(err, errlen, "KVM_GET_SREGS: %s", strerror(errno));
+		return errf(err, errlen, "KVM_GET_SREGS: %s", strerror(errno));
 	memset(&r, 0, sizeof(r));
 	r.rflags = 0x2;
 	r.rip = e->rip;
@@ -303,7 +295,7 @@ int vm_set_boot_entry(struct vm *vm, const struct boot_entry *e, char *err, size
 		 * matches the hidden segment state, for guests that reload selectors. */
 		uint64_t gdt[4] = { 0, 0, 0x00CF9B000000FFFFull, 0x00CF93000000FFFFull };
 		if (guest_write(&vm->mem, BOOT_GDT_ADDR, gdt, sizeof(gdt)) < 0)
-			return fail(err, errlen, "guest RAM too small");
+			return errf(err, errlen, "guest RAM too small");
 		seg(&sr.cs, 0x10, 0xB, 0);
 		seg(&sr.ds, 0x18, 0x3, 0);
 		sr.cr0 = 0x11; /* PE | ET */
@@ -325,9 +317,9 @@ int vm_set_boot_entry(struct vm *vm, const struct boot_entry *e, char *err, size
 	sr.tr = (struct kvm_segment){ .limit = 0x67, .type = 0xB, .present = 1 };
 	sr.ldt = (struct kvm_segment){ .limit = 0xFFFF, .type = 0x2, .present = 1 };
 	if (ioctl(c->fd, KVM_SET_SREGS, &sr) < 0)
-		return fail(err, errlen, "KVM_SET_SREGS: %s", strerror(errno));
+		return errf(err, errlen, "KVM_SET_SREGS: %s", strerror(errno));
 	if (ioctl(c->fd, KVM_SET_REGS, &r) < 0)
-		return fail(err, errlen, "KVM_SET_REGS: %s", strerror(errno));
+		return errf(err, errlen, "KVM_SET_REGS: %s", strerror(errno));
 	return 0;
 }
 
@@ -749,7 +741,7 @@ int vm_start(struct vm *vm, char *err, size_t errlen)
 		if (e) {
 			pthread_sigmask(SIG_SETMASK, &old, NULL);
 			vm_request_stop(vm, VM_STOP_KVM_ERROR, NULL);
-			return fail(err, errlen, "cannot start vCPU thread: %s", strerror(e));
+			return errf(err, errlen, "cannot start vCPU thread: %s", strerror(e));
 		}
 		vm->vcpus[i].started = 1;
 	}

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -96,6 +97,41 @@ class Dom0:
             f.write("\n".join(lines) + "\n")
         return path
 
+    def cfg_lines(self, name, lines):
+        """Write NAME.cfg from xl.cfg lines as they are (name = NAME first)."""
+        path = os.path.join(self.cfgdir, name + ".cfg")
+        with open(path, "w") as f:
+            f.write("\n".join(['name = "%s"' % name] + list(lines)) + "\n")
+        return path
+
+    def create_cfg(self, name, path):
+        r = self.domus("create", path, timeout=120)
+        assert r.rc == 0, "create %s failed: %r\n%s" % (name, r, self.log())
+        d = self.dom(name)
+        assert d, "domain %s not listed after create" % name
+        return d
+
+    def console_send(self, name, data, delay=0.05):
+        """Type data on the domain's console (its monitor's console socket), a key at a time."""
+        d = self.dom(name)
+        assert d, "no domain %s" % name
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(d["console_socket"])
+        try:
+            for ch in data.encode() if isinstance(data, str) else data:
+                s.sendall(bytes([ch]))
+                time.sleep(delay)
+        finally:
+            s.close()
+
+    def vmm_log(self, name):
+        p = os.path.join(self.state, "lib", "logs", name + ".vmm.log")
+        try:
+            with open(p, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
     def create(self, name, **kw):
         r = self.domus("create", self.cfg(name, **kw), timeout=120)
         assert r.rc == 0, "create %s failed: %r\n%s" % (name, r, self.log())
@@ -137,15 +173,17 @@ class Dom0:
 TEST_LIMIT = 600
 
 
-def _too_long(signum, frame):
-    pytest.fail("the test ran over %d s (hang?)" % TEST_LIMIT, pytrace=True)
-
-
 @pytest.fixture
-def dom0():
+def dom0(request):
     d = Dom0()
-    old = signal.signal(signal.SIGALRM, _too_long)
-    signal.alarm(TEST_LIMIT)
+    m = request.node.get_closest_marker("time_limit")
+    limit = m.args[0] if m else TEST_LIMIT
+
+    def too_long(signum, frame):
+        pytest.fail("the test ran over %d s (hang?)" % limit, pytrace=True)
+
+    old = signal.signal(signal.SIGALRM, too_long)
+    signal.alarm(limit)
     try:
         yield d.start()
     finally:

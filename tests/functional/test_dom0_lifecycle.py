@@ -24,6 +24,22 @@ def test_dom0_reboot_command_restarts_with_new_id(dom0):
     wait_for("a second boot", lambda: dom0.console_log("rbc").count("READY ticker") >= 2)
 
 
+def test_dom0_reboot_asks_the_guest_and_force_resets(dom0):
+    """domus reboot presses the power button: a guest that ignores it keeps running under its
+    ID; reboot -f is the reset button, and on_reboot restarts it under a new ID."""
+    d = dom0.create("rbf", extra="ms=0 button=0", on_reboot="restart")
+    dom0.wait_console("rbf", "READY ticker")
+    assert dom0.domus("reboot", "rbf").rc == 0
+    time.sleep(5)
+    still = dom0.dom("rbf")
+    assert still["domid"] == d["domid"] and still["reboot_requested"], still
+    r = dom0.domus("reboot", "--force", "rbf")
+    assert r.rc == 0, r
+    new = wait_for("rbf reset under a new ID", lambda: running(dom0, "rbf", d["domid"]))
+    assert new["restarts"] == 1 and not new["reboot_requested"], new
+    assert dom0.domus("reboot", "-x", "rbf").rc == 2
+
+
 def test_dom0_reboot_with_destroy_action_ends_the_domain(dom0):
     dom0.create("rbd", extra="ms=0", on_reboot="destroy")
     dom0.wait_console("rbd", "READY ticker")

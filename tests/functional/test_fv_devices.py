@@ -51,3 +51,14 @@ def test_vga_text_mode_and_screenshot(tmp_path):
     lines = text.splitlines()
     assert len(lines) >= 4 and lines[2] == "     DOMUS-VGA-TEXT-OK", text
     assert lines[3].startswith("\u263a"), text  # CP437 0x01 is the smiling face
+
+
+def test_ideread_bench_guest(tmp_path):
+    # bench/fv's IDE read guest: READ DMA EXT with nIEN clear, waiting for the bus-master
+    # interrupt bit (tests/guest/qemu_check.py runs it under QEMU -M pc too).
+    disk = tmp_path / "disk.img"
+    disk.write_bytes(os.urandom(2 << 20))
+    r = domus("run", "--kernel", guest("ideread"), "--fv-devices", "--disk", disk,
+              "--cmdline", "mib=2", "--memory", "256", timeout=300)
+    assert_pass(r, "ideread")
+    assert "ideread: reading 2 MiB" in r.out and "ideread: 2 MiB in " in r.out, r

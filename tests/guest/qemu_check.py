@@ -12,9 +12,22 @@ import os
 import select
 import subprocess
 import sys
+import tempfile
 import time
 
 GUESTS_DIR = os.environ.get("GUESTS_DIR", "build/guests")
+
+
+def scratch_image(size):
+    """A temporary raw image of zeros, removed when the script ends."""
+    f = tempfile.NamedTemporaryFile(prefix="qemu-check-", suffix=".img")
+    f.truncate(size)
+    f.flush()
+    _scratch.append(f)
+    return f.name
+
+
+_scratch = []
 
 
 def cases(machine, timer_tol):
@@ -37,6 +50,9 @@ def cases(machine, timer_tol):
             ("reset-cf9", "reset", [], "how=cf9", {}, True),
             ("reset-kbd", "reset", [], "how=kbd", {}, True),
             ("reset-triple", "reset", [], "how=triple", {}, True),
+            # bench/fv's IDE read guest on QEMU's PIIX IDE (a 2 MiB image of zeros)
+            ("ideread", "ideread", ["-m", "256", "-drive", "file=%s,format=raw,if=ide,index=0" %
+                                    scratch_image(2 << 20)], "mib=2", {}, False),
         ]
     return c
 

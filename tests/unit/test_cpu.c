@@ -46,6 +46,14 @@ static void test_cpuid(void)
 	CHECK_EQ(cpuid_bits_for(1), 0);
 	CHECK_EQ(cpuid_bits_for(2), 1);
 	CHECK_EQ(cpuid_bits_for(5), 3);
+	/* TSC-deadline goes into leaf 1 only, and shaping keeps it */
+	memset(e, 0, sizeof(e));
+	e[0].function = 1;
+	e[1].function = 7;
+	cpuid_offer_tsc_deadline(e, 2);
+	cpuid_shape(e, 2, 0, 2);
+	CHECK(e[0].ecx & (1u << 24));
+	CHECK_EQ(e[1].ecx, 0);
 }
 
 static void test_emulate(void)

@@ -123,6 +123,7 @@ static void test_hvm_domain(void)
 		"acpi = 1\n"
 		"vnc = 0\n"
 		"firmware = \"bios\"\n"
+		"bios_path_override = '/fw/bios-256k.bin'\n"
 		"on_reboot = 'destroy'\n", &dc);
 
 	CHECK_EQ(rc, 0);
@@ -133,6 +134,7 @@ static void test_hvm_domain(void)
 	CHECK_EQ(dc.maxmem_mib, 2048);
 	CHECK_STR(dc.boot, "dc");
 	CHECK_EQ(dc.firmware, DOMCFG_FW_SEABIOS);
+	CHECK_STR(dc.bios_path, "/fw/bios-256k.bin");
 	CHECK(dc.acpi && !dc.vnc);
 	CHECK_EQ(dc.on_reboot, DOMCFG_ACTION_DESTROY);
 	CHECK_EQ(dc.ndisks, 2);
@@ -162,6 +164,7 @@ static void test_defaults(void)
 	CHECK(!dc.vnc);
 	CHECK_STR(dc.boot, "cd");
 	CHECK_EQ(dc.firmware, DOMCFG_FW_DEFAULT);
+	CHECK(dc.bios_path == NULL);
 	CHECK_EQ(dc.on_poweroff, DOMCFG_ACTION_DESTROY);
 	CHECK_EQ(dc.on_reboot, DOMCFG_ACTION_RESTART);
 	CHECK_EQ(dc.on_crash, DOMCFG_ACTION_DESTROY);
@@ -586,6 +589,8 @@ static void test_build_errors(void)
 			   "rombios is not supported (use seabios)");
 	expect_build_error("name = 'a'\nfirmware = 'uefi'\nbios = 'seabios'\n",
 			   "vm.cfg:3: 'bios' contradicts 'firmware'");
+	expect_build_error("name = 'a'\nbios_path_override = ''\n",
+			   "vm.cfg:2: 'bios_path_override' is empty");
 	expect_build_error("name = 'a'\nserial = ['pty', 'pty']\n", "vm.cfg:2: "
 			   "'serial' lists more than one port; Domus has one "
 			   "serial port");
