@@ -8,7 +8,13 @@ virtio-net-pci on a TAP without vhost) run alternately, ROUNDS times each; media
 Domus/QEMU ratios are printed. Needs root and /dev/kvm (bench/io/run.sh provides both
 through tools/kvmhost when this machine has no KVM).
 
-  bench/io/run.py [--rounds N] [--secs S] [--size-mib M]
+  bench/io/run.py [--rounds N] [--secs S] [--size-mib M] [--qd N] [--image-dir DIR]
+                  [--baseline DOMUS] [--qemu-cache MODE]
+
+--image-dir: where the disk image lives (default $IOBENCH_DIR, else the temporary directory).
+Where O_DIRECT cannot be used there (tmpfs), QEMU gets cache=writeback and Domus uses the page
+cache too, unless --qemu-cache says otherwise. --baseline: another domus binary (e.g. a build
+of an older commit) run in the same alternation, for before/after figures.
 """
 import argparse
 import os
@@ -43,6 +49,11 @@ def teardown_net():
     sh("ip", "link", "del", BR, check=False)
 
 
+def fs_type(path):
+    r = sh("stat", "-f", "-c", "%T", path, check=False)
+    return r.stdout.strip() or "?"
+
+
 def parse(out):
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^BENCH (\S+) (\d+) (\S+)", out, re.M)}
 
@@ -61,17 +72,25 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--secs", type=int, default=2)
     ap.add_argument("--size-mib", type=int, default=64)
-    ap.add_argument("--qemu-cache", default="none")
+    ap.add_argument("--qemu-cache", default=None)
+    ap.add_argument("--qd", type=int, default=32)
+    ap.add_argument("--image-dir", default=os.environ.get("IOBENCH_DIR"))
+    ap.add_argument("--baseline", default=None)
     a = ap.parse_args()
-    # A local file system: tmpfs cannot do O_DIRECT, so the image lives on the root file system
-    # of the KVM host when there is one, else in the default temporary directory.
-    d = tempfile.mkdtemp(prefix="iobench.", dir=os.environ.get("IOBENCH_DIR"))
+    d = tempfile.mkdtemp(prefix="iobench.", dir=a.image_dir)
     img = os.path.join(d, "disk.img")
     with open(img, "wb") as f:
         chunk = os.urandom(1 << 20)
         for _ in range(a.size_mib):
             f.write(chunk)
-    cmdline = "secs=%d" % a.secs
+    if a.qemu_cache is None:
+        try:
+            os.close(os.open(img, os.O_RDONLY | os.O_DIRECT))
+            a.qemu_cache = "none"
+        except OSError:
+            a.qemu_cache = "writeback"
+    print("image in %s (%s), QEMU cache=%s" % (d, fs_type(d), a.qemu_cache), flush=True)
+    cmdline = "secs=%d qd=%d" % (a.secs, a.qd)
     domus = [DOMUS, "run", "--memory", "256", "--kernel", GUEST, "--cmdline", cmdline,
              "--disk", img, "--net", "bridge=%s,tap=%s" % (BR, DTAP)]
     qemu = ["qemu-system-x86_64", "-M", "pc", "-accel", "kvm", "-m", "256", "-nodefaults",
@@ -80,11 +99,14 @@ def main():
             "-device", "virtio-blk-pci,drive=d0,disable-legacy=on",
             "-netdev", "tap,id=n0,ifname=%s,script=no,downscript=no,vhost=off" % QTAP,
             "-device", "virtio-net-pci,netdev=n0,disable-legacy=on"]
+    vmms = [("domus", domus), ("qemu", qemu)]
+    if a.baseline:
+        vmms.insert(1, ("base", [a.baseline] + domus[1:]))
     setup_net()
-    results = {"domus": [], "qemu": []}
+    results = {name: [] for name, _ in vmms}
     try:
         for r in range(a.rounds):
-            for name, cmd in (("domus", domus), ("qemu", qemu)):
+            for name, cmd in vmms:
                 res = run(cmd, 600)
                 print("round %d %-5s %s" % (r + 1, name,
                                             " ".join("%s=%d" % kv for kv in sorted(res.items()))),
@@ -94,17 +116,24 @@ def main():
         teardown_net()
         os.unlink(img)
         os.rmdir(d)
-    keys = sorted(set().union(*[r.keys() for r in results["domus"] + results["qemu"]]))
-    print("\n%-22s %12s %12s %8s" % ("figure (median)", "domus", "qemu", "ratio"))
+    keys = sorted(set().union(*[r.keys() for v in results.values() for r in v]))
+
+    def med(name, k):
+        v = [r[k] for r in results[name] if k in r]
+        return statistics.median(v) if v else 0
+
+    base = " %12s %10s" % ("baseline", "vs base") if a.baseline else ""
+    print("\n%-22s %12s %12s %8s%s" % ("figure (median)", "domus", "qemu", "ratio", base))
     worst = None
     for k in keys:
-        dv = [r[k] for r in results["domus"] if k in r]
-        qv = [r[k] for r in results["qemu"] if k in r]
-        dm = statistics.median(dv) if dv else 0
-        qm = statistics.median(qv) if qv else 0
+        dm, qm = med("domus", k), med("qemu", k)
         ratio = dm / qm if qm else float("nan")
         worst = ratio if worst is None or ratio < worst else worst
-        print("%-22s %12.0f %12.0f %8.2f" % (k, dm, qm, ratio))
+        extra = ""
+        if a.baseline:
+            bm = med("base", k)
+            extra = " %12.0f %10.2f" % (bm, dm / bm if bm else float("nan"))
+        print("%-22s %12.0f %12.0f %8.2f%s" % (k, dm, qm, ratio, extra))
     print("\nlowest ratio: %.2f (target >= 1.2)" % (worst if worst is not None else float("nan")))
 
 
