@@ -8,7 +8,8 @@
  * (O_DIRECT, like QEMU's cache=none), others go through it; FLUSH covers both.
  * I/O goes through io_uring (liburing) when the host allows it, else synchronous calls on
  * the I/O thread. disk_io_*() queue requests; completions come back through the done
- * callback on the I/O thread, from the fd the caller watches (disk_io_event_fd()). */
+ * callback on the I/O thread, from the fd the caller watches (disk_io_event_fd()), or from the
+ * disk_io_poll() the caller makes right after disk_io_submit() (requests done in-line). */
 #ifndef DOMUS_DISK_H
 #define DOMUS_DISK_H
 #include <stdbool.h>
@@ -33,6 +34,7 @@ struct disk {
 	int dfd;                  /* the same file with O_DIRECT, -1 where the FS refuses it */
 	bool readonly;
 	bool is_blockdev;
+	bool inline_rw;           /* memory-backed file io_uring would punt to a worker: see .c */
 	uint64_t size;
 	/* I/O engine */
 	void *ring;               /* struct io_uring *, NULL: synchronous */

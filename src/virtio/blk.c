@@ -270,7 +270,9 @@ int virtio_blk_init(struct virtio_blk *b, const char *name, const char *path, bo
 		return -1;
 	}
 	if (env->loop) {
-		e = evl_add(env->loop, disk_io_event_fd(&b->disk), EPOLLIN, io_event, b);
+		e = virtio_pci_poll_queue(&b->vp, 0);
+		if (!e)
+			e = evl_add(env->loop, disk_io_event_fd(&b->disk), EPOLLIN, io_event, b);
 		if (e < 0) {
 			snprintf(err, errlen, "%s: %s", name, strerror(-e));
 			return -1;

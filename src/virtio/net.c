@@ -247,7 +247,10 @@ int virtio_net_init(struct virtio_net *n, const char *name, int tap_fd, const ui
 		     1ull << VIRTIO_NET_F_GUEST_TSO6 | 1ull << VIRTIO_NET_F_GUEST_ECN |
 		     1ull << VIRTIO_NET_F_HOST_TSO4 | 1ull << VIRTIO_NET_F_HOST_TSO6 |
 		     1ull << VIRTIO_NET_F_HOST_ECN;
-	return virtio_pci_init(&n->vp, name, &net_ops, n, f, 2, 256, sizeof(n->cfg), env, msi);
+	int e = virtio_pci_init(&n->vp, name, &net_ops, n, f, 2, 256, sizeof(n->cfg), env, msi);
+	if (!e && env->loop)
+		e = virtio_pci_poll_queue(&n->vp, VNET_TXQ);
+	return e;
 }
 
 void virtio_net_set_link(struct virtio_net *n, bool up)

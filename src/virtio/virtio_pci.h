@@ -79,6 +79,11 @@ struct virtio_pci_queue {
 	int kick_fd;
 	bool ioeventfd_on;
 	uint64_t ioeventfd_addr;
+	/* Polling after a kick (virtio_pci_poll_queue): times in ns, CLOCK_MONOTONIC. */
+	bool poll;
+	uint64_t poll_last;    /* the last time the poll found work, or polling began */
+	uint64_t poll_stopped; /* when the last poll period ended without work */
+	uint64_t poll_window;  /* how long a poll period lasts without work */
 	char name[32];
 };
 
@@ -106,6 +111,9 @@ int virtio_pci_init(struct virtio_pci *vp, const char *name, const struct virtio
 		    void *ctx, uint64_t features, unsigned nqueues, uint16_t queue_size,
 		    unsigned cfg_size, const struct virtio_env *env, const struct msi_sink *msi);
 void virtio_pci_destroy(struct virtio_pci *vp);
+/* After each kick of queue q, let the I/O thread watch its avail ring for a short, adaptive
+ * while with the driver's kicks suppressed (see virtio_pci.c). 0 or -errno. */
+int virtio_pci_poll_queue(struct virtio_pci *vp, unsigned q);
 
 void virtio_pci_lock(struct virtio_pci *vp);
 void virtio_pci_unlock(struct virtio_pci *vp);

@@ -222,8 +222,40 @@ static bool notify_after(struct virtqueue *vq, uint16_t idx, uint16_t seen)
 	return vq->avail[AVAIL_IDX] != seen;
 }
 
+bool vq_has_avail(const struct virtqueue *vq)
+{
+	return vq->ready && !vq->broken && vq->avail[AVAIL_IDX] != vq->last_avail;
+}
+
 bool vq_enable_notify(struct virtqueue *vq)
 {
+	if (vq->polling) {
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		return vq_has_avail(vq);
+	}
+	return notify_after(vq, vq->last_avail, vq->last_avail);
+}
+
+void vq_poll_start(struct virtqueue *vq)
+{
+	if (!vq->ready || vq->broken || vq->polling)
+		return;
+	vq->polling = true;
+	/* With EVENT_IDX the avail_event we published last is left behind: the driver kicks
+	 * only when its index passes it, which it already has. */
+	if (!vq->event_idx)
+		vq->used[USED_FLAGS] = VRING_USED_F_NO_NOTIFY;
+}
+
+bool vq_poll_stop(struct virtqueue *vq)
+{
+	if (!vq->polling)
+		return false;
+	vq->polling = false;
+	if (!vq->ready || vq->broken)
+		return false;
+	if (!vq->event_idx)
+		vq->used[USED_FLAGS] = 0;
 	return notify_after(vq, vq->last_avail, vq->last_avail);
 }
 

@@ -28,6 +28,7 @@
 #define VRING_DESC_F_WRITE 2
 #define VRING_DESC_F_INDIRECT 4
 #define VRING_AVAIL_F_NO_INTERRUPT 1
+#define VRING_USED_F_NO_NOTIFY 1
 
 #define VIRTIO_F_INDIRECT_DESC 28
 #define VIRTIO_F_EVENT_IDX 29
@@ -57,6 +58,7 @@ struct virtqueue {
 	uint16_t used_idx;
 	uint16_t signalled_used; /* used_idx at the last interrupt (EVENT_IDX) */
 	bool signalled_valid;
+	bool polling;            /* the device polls avail: kicks suppressed (vq_poll_start) */
 	char why[96];            /* what broke it, for the log */
 };
 
@@ -88,6 +90,14 @@ bool vq_should_notify(struct virtqueue *vq);
 /* With EVENT_IDX: ask for a kick when anything past what was popped arrives. Returns true
  * when more is already available (the caller pops again, closing the race). */
 bool vq_enable_notify(struct virtqueue *vq);
+/* The device will look at the avail ring by itself for a while: ask the driver not to kick
+ * (VRING_USED_F_NO_NOTIFY, or with EVENT_IDX an avail_event left behind). Meanwhile
+ * vq_enable_notify() only tells whether more is available. */
+void vq_poll_start(struct virtqueue *vq);
+/* Polling is over: ask for kicks again. True when more arrived meanwhile (pop again). */
+bool vq_poll_stop(struct virtqueue *vq);
+/* Whether the driver made chains available that were not popped yet (a poll). */
+bool vq_has_avail(const struct virtqueue *vq);
 /* As vq_enable_notify() for a device that gave chains back with vq_unpop() because it needs
  * more than are available (a mergeable receive packet): ask for a kick when the driver adds
  * past what it has made available now, not past what was popped (that entry is already

@@ -12,6 +12,7 @@
 struct evl_entry {
 	int fd;
 	evl_fn fn;
+	evl_poll_fn poll;
 	void *ctx;
 	struct evl_entry *next;
 };
@@ -77,6 +78,69 @@ int evl_del(struct event_loop *l, int fd)
 	return 0;
 }
 
+int evl_add_poller(struct event_loop *l, evl_poll_fn fn, void *ctx)
+{
+	struct evl_entry *e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	*e = (struct evl_entry){ .fd = -1, .poll = fn, .ctx = ctx };
+	pthread_mutex_lock(&l->lock);
+	if (l->npollers == EVL_MAX_POLLERS) {
+		pthread_mutex_unlock(&l->lock);
+		free(e);
+		return -ENOSPC;
+	}
+	l->pollers[l->npollers++] = e;
+	pthread_mutex_unlock(&l->lock);
+	return 0;
+}
+
+int evl_del_poller(struct event_loop *l, void *ctx)
+{
+	pthread_mutex_lock(&l->lock);
+	struct evl_entry *e = NULL;
+	for (unsigned i = 0; i < l->npollers; i++) {
+		if (l->pollers[i]->ctx == ctx) {
+			e = l->pollers[i];
+			l->pollers[i] = l->pollers[--l->npollers];
+			break;
+		}
+	}
+	if (!e) {
+		pthread_mutex_unlock(&l->lock);
+		return -ENOENT;
+	}
+	if (l->running && !pthread_equal(pthread_self(), l->thread))
+		while (l->running && l->in_callback == e)
+			pthread_cond_wait(&l->idle, &l->lock);
+	pthread_mutex_unlock(&l->lock);
+	free(e);
+	return 0;
+}
+
+/* Run every poller once; true when one of them wants the loop to keep spinning. */
+static bool run_pollers(struct event_loop *l)
+{
+	bool spin = false;
+	for (unsigned i = 0;; i++) {
+		pthread_mutex_lock(&l->lock);
+		if (i >= l->npollers) {
+			pthread_mutex_unlock(&l->lock);
+			break;
+		}
+		struct evl_entry *e = l->pollers[i];
+		l->in_callback = e;
+		pthread_mutex_unlock(&l->lock);
+		if (e->poll(e->ctx))
+			spin = true;
+		pthread_mutex_lock(&l->lock);
+		l->in_callback = NULL;
+		pthread_cond_broadcast(&l->idle);
+		pthread_mutex_unlock(&l->lock);
+	}
+	return spin;
+}
+
 static bool entry_live(struct event_loop *l, const struct evl_entry *e)
 {
 	for (const struct evl_entry *i = l->entries; i; i = i->next)
@@ -90,8 +154,9 @@ static void *evl_thread(void *arg)
 	struct event_loop *l = arg;
 	pthread_setname_np(pthread_self(), "io");
 	struct epoll_event evs[32];
+	bool spin = false;
 	for (;;) {
-		int n = epoll_wait(l->epfd, evs, 32, -1);
+		int n = epoll_wait(l->epfd, evs, 32, spin ? 0 : -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -120,6 +185,7 @@ static void *evl_thread(void *arg)
 		}
 		if (stop)
 			break;
+		spin = run_pollers(l);
 	}
 	return NULL;
 }
@@ -147,6 +213,8 @@ void evl_destroy(struct event_loop *l)
 		pthread_cond_broadcast(&l->idle);
 		pthread_mutex_unlock(&l->lock);
 	}
+	while (l->npollers)
+		free(l->pollers[--l->npollers]);
 	while (l->entries) {
 		struct evl_entry *e = l->entries;
 		l->entries = e->next;

@@ -11,8 +11,13 @@
 #include <stdint.h>
 
 typedef void (*evl_fn)(void *ctx, uint32_t events);
+/* A poller runs on the loop thread after every round of events; while any returns true the
+ * loop does not sleep (it keeps checking its fds without blocking). */
+typedef bool (*evl_poll_fn)(void *ctx);
 
 struct evl_entry;
+
+#define EVL_MAX_POLLERS 64
 
 struct event_loop {
 	int epfd;
@@ -22,6 +27,8 @@ struct event_loop {
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
 	struct evl_entry *entries;
+	struct evl_entry *pollers[EVL_MAX_POLLERS];
+	unsigned npollers;
 	const struct evl_entry *in_callback;
 };
 
@@ -29,6 +36,10 @@ int evl_init(struct event_loop *l);
 /* Watch fd for events (EPOLLIN, ...). 0 or -errno. */
 int evl_add(struct event_loop *l, int fd, uint32_t events, evl_fn fn, void *ctx);
 int evl_del(struct event_loop *l, int fd);
+/* Add / remove a poller (see evl_poll_fn). evl_del_poller() waits like evl_del(). 0 or
+ * -errno (-ENOSPC past EVL_MAX_POLLERS). */
+int evl_add_poller(struct event_loop *l, evl_poll_fn fn, void *ctx);
+int evl_del_poller(struct event_loop *l, void *ctx);
 int evl_start(struct event_loop *l);
 /* Stop and join the thread, then forget every fd (not closed: owners close them). */
 void evl_destroy(struct event_loop *l);

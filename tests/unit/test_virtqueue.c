@@ -316,5 +316,49 @@ static void test_event_idx(void)
 	CHECK(!vq_should_notify(&vq));
 }
 
+/* Polling: kicks suppressed while it lasts, asked for again (and a race caught) when it ends. */
+static void test_polling(void)
+{
+	struct virtqueue vq;
+	for (int ev = 0; ev < 2; ev++) {
+		setup(&vq, ev, false);
+		uint16_t *avail_event = (uint16_t *)(ram + USED + 4 + 8 * QSZ);
+		set_desc(0, BUF, 4, 0, 0);
+		offer(0);
+		CHECK_EQ(vq_pop(&vq, &chain), 1);
+		CHECK(!vq_enable_notify(&vq));
+		CHECK_EQ(used16()[0], 0);
+		vq_poll_start(&vq);
+		CHECK(vq.polling);
+		/* Without EVENT_IDX the driver sees NO_NOTIFY; with it, avail_event stays behind. */
+		CHECK_EQ(used16()[0], ev ? 0 : VRING_USED_F_NO_NOTIFY);
+		CHECK(!vq_has_avail(&vq));
+		offer(0);
+		offer(0);
+		CHECK(vq_has_avail(&vq));
+		CHECK_EQ(vq_pop(&vq, &chain), 1);
+		/* While polling, enable_notify only looks: nothing is published. */
+		CHECK(vq_enable_notify(&vq));
+		if (ev)
+			CHECK_EQ(*avail_event, 1);
+		CHECK_EQ(vq_pop(&vq, &chain), 1);
+		CHECK(!vq_enable_notify(&vq));
+		CHECK_EQ(used16()[0], ev ? 0 : VRING_USED_F_NO_NOTIFY);
+		/* The driver adds one as polling ends: stop reports it. */
+		offer(0);
+		CHECK(vq_poll_stop(&vq));
+		CHECK(!vq.polling);
+		CHECK_EQ(used16()[0], 0);
+		if (ev)
+			CHECK_EQ(*avail_event, 3);
+		CHECK(!vq_poll_stop(&vq)); /* not polling: nothing to do */
+		/* A broken queue neither polls nor writes the ring. */
+		vq.broken = true;
+		vq_poll_start(&vq);
+		CHECK(!vq.polling);
+		CHECK(!vq_has_avail(&vq));
+	}
+}
+
 UNIT_MAIN(test_good_chain, test_loops, test_bad_addresses, test_bad_indices, test_direction,
-	  test_indirect, test_enable, test_event_idx)
+	  test_indirect, test_enable, test_event_idx, test_polling)

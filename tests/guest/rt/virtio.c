@@ -213,6 +213,10 @@ int rt_vq_add(struct rt_vq *q, const struct rt_buf *b, unsigned n, bool indirect
 void rt_vq_kick(struct rt_vq *q)
 {
 	__asm__ volatile("mfence" ::: "memory");
+	/* As Linux does: a device that polls the ring says so (VRING_USED_F_NO_NOTIFY); the fence
+	 * above orders our avail index before this read, against its flag clear and index read. */
+	if (q->used[0] & 1)
+		return;
 	mmio_write16(q->notify_addr, (u16)q->index);
 }
 
