@@ -24,13 +24,21 @@ progress=${DOMUS_CACHE:-$top/cache}/functional.progress
 mkdir -p "$(dirname "$progress")"
 : >"$progress"
 export DOMUS_TEST_PROGRESS=$progress DOMUS_TEST_RESUME=0
-rc=0
-for attempt in 1 2 3 4; do
+rc=0 attempt=0 stuck=0
+while :; do
+	attempt=$((attempt + 1))
+	before=$(wc -l <"$progress")
 	rc=0
 	tools/kvmhost/kvmhost.sh --mem 20480 --freeze-timeout 300 --idle-timeout 1200 -- \
 		/usr/bin/python3 -m pytest -c tests/functional/pytest.ini tests/functional "$@" || rc=$?
 	[ "$rc" = 125 ] || break
-	echo "functional tests: the nested KVM host froze (a QEMU TCG nested-SVM problem, see its" \
+	# Give up when the host died twice without a test finishing in between, or too often.
+	if [ "$(wc -l <"$progress")" = "$before" ]; then stuck=$((stuck + 1)); else stuck=0; fi
+	if [ "$stuck" -ge 2 ] || [ "$attempt" -ge 6 ]; then
+		echo "domus: functional tests: the nested KVM host died $attempt times; giving up" >&2
+		break
+	fi
+	echo "functional tests: the nested KVM host died (a QEMU TCG nested-SVM problem, see its" \
 		"console above; attempt $attempt); restarting it and going on from the test that was" \
 		"running" >&2
 	DOMUS_TEST_RESUME=1
