@@ -10,4 +10,4 @@ cd "$top"
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	exec /usr/bin/python3 bench/density/density.py "$@"
 fi
-exec tools/kvmhost/kvmhost.sh --mem 8192 -- /usr/bin/python3 bench/density/density.py "$@"
+exec tools/kvmhost/kvmhost.sh --mem 8192 --freeze-timeout 300 -- /usr/bin/python3 bench/density/density.py "$@"

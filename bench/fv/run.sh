@@ -10,4 +10,4 @@ make -s build/domus guests >/dev/null
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	exec /usr/bin/python3 bench/fv/bench.py "$@"
 fi
-exec tools/kvmhost/kvmhost.sh --mem 8192 -- /usr/bin/python3 bench/fv/bench.py "$@"
+exec tools/kvmhost/kvmhost.sh --mem 8192 --freeze-timeout 300 -- /usr/bin/python3 bench/fv/bench.py "$@"

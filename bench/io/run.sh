@@ -11,4 +11,4 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 fi
 # The image goes on the KVM host's root file system (the 9p share) rather than its tmpfs:
 # QEMU's cache=none needs O_DIRECT, which tmpfs lacks.
-exec tools/kvmhost/kvmhost.sh -- env IOBENCH_DIR="$top/build" /usr/bin/python3 bench/io/run.py "$@"
+exec tools/kvmhost/kvmhost.sh --freeze-timeout 300 -- env IOBENCH_DIR="$top/build" /usr/bin/python3 bench/io/run.py "$@"

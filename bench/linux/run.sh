@@ -9,4 +9,4 @@ make -s build/domus >/dev/null
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	exec /usr/bin/python3 bench/linux/run.py "$@"
 fi
-exec tools/kvmhost/kvmhost.sh --mem 8192 -- /usr/bin/python3 bench/linux/run.py "$@"
+exec tools/kvmhost/kvmhost.sh --mem 8192 --freeze-timeout 300 -- /usr/bin/python3 bench/linux/run.py "$@"

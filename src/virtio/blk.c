@@ -185,6 +185,10 @@ static void blk_kick(void *ctx, unsigned q)
 			}
 			if (start(b, s)) {
 				b->inflight++;
+				/* Done in-line (a memory-backed image): give it back now, so the
+				 * driver can reuse it while the next one is copied. */
+				if (b->disk.nr_sync_done && disk_io_poll(&b->disk))
+					answered = true;
 			} else {
 				b->free_slots[b->nfree++] = idx;
 				answered = true;
