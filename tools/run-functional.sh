@@ -23,6 +23,7 @@ echo "functional tests: no usable /dev/kvm here; running them on KVM (AMD-V, nes
 progress=${DOMUS_CACHE:-$top/cache}/functional.progress
 mkdir -p "$(dirname "$progress")"
 : >"$progress"
+: >"$progress.reruns"
 export DOMUS_TEST_PROGRESS=$progress DOMUS_TEST_RESUME=0
 rc=0 attempt=0 stuck=0
 while :; do
@@ -43,6 +44,11 @@ while :; do
 		"running" >&2
 	DOMUS_TEST_RESUME=1
 done
+if [ -s "$progress.reruns" ]; then
+	echo "functional tests: these failed once in the nested KVM host and were run again" \
+		"(see RERUN above):"
+	sed 's/^/  /' "$progress.reruns"
+fi
 # pytest exits 5 when nothing was left to run after a restart.
 [ "$rc" != 5 ] || [ "$DOMUS_TEST_RESUME" != 1 ] || rc=0
 if [ "$DOMUS_TEST_RESUME" = 1 ]; then

@@ -9,9 +9,11 @@ Domus/QEMU ratios are printed. Needs root and /dev/kvm (bench/io/run.sh provides
 through tools/kvmhost when this machine has no KVM).
 
   bench/io/run.py [--rounds N] [--secs S] [--size-mib M] [--qd N] [--image-dir DIR]
-                  [--baseline DOMUS] [--qemu-cache MODE]
+                  [--image-dev DEV] [--baseline DOMUS] [--qemu-cache MODE]
 
---image-dir: where the disk image lives (default $IOBENCH_DIR, else the temporary directory).
+--image-dir: where the disk image file lives (default: the temporary directory).
+--image-dev: without --image-dir, use this whole block device as the disk (default
+$IOBENCH_DEV, else the nested host's scratch disk $KVMHOST_SCRATCH); its content is overwritten.
 Where O_DIRECT cannot be used there (tmpfs), QEMU gets cache=writeback and Domus uses the page
 cache too, unless --qemu-cache says otherwise. --baseline: another domus binary (e.g. a build
 of an older commit) run in the same alternation, for before/after figures.
@@ -74,22 +76,35 @@ def main():
     ap.add_argument("--size-mib", type=int, default=64)
     ap.add_argument("--qemu-cache", default=None)
     ap.add_argument("--qd", type=int, default=32)
-    ap.add_argument("--image-dir", default=os.environ.get("IOBENCH_DIR"))
+    ap.add_argument("--image-dir", default=None)
+    ap.add_argument("--image-dev", default=os.environ.get("IOBENCH_DEV",
+                                                        os.environ.get("KVMHOST_SCRATCH")))
     ap.add_argument("--baseline", default=None)
     a = ap.parse_args()
-    d = tempfile.mkdtemp(prefix="iobench.", dir=a.image_dir)
-    img = os.path.join(d, "disk.img")
-    with open(img, "wb") as f:
-        chunk = os.urandom(1 << 20)
-        for _ in range(a.size_mib):
-            f.write(chunk)
+    if a.image_dev and not a.image_dir:
+        # A whole block device (tools/kvmhost --scratch-disk): what a cache=none disk is.
+        d, img = None, a.image_dev
+        with open(img, "r+b") as f:
+            size = f.seek(0, os.SEEK_END) >> 20
+            f.seek(0)
+            chunk = os.urandom(1 << 20)
+            for _ in range(size):
+                f.write(chunk)
+    else:
+        d = tempfile.mkdtemp(prefix="iobench.", dir=a.image_dir)
+        img = os.path.join(d, "disk.img")
+        with open(img, "wb") as f:
+            chunk = os.urandom(1 << 20)
+            for _ in range(a.size_mib):
+                f.write(chunk)
     if a.qemu_cache is None:
         try:
             os.close(os.open(img, os.O_RDONLY | os.O_DIRECT))
             a.qemu_cache = "none"
         except OSError:
             a.qemu_cache = "writeback"
-    print("image in %s (%s), QEMU cache=%s" % (d, fs_type(d), a.qemu_cache), flush=True)
+    where = "block device %s" % img if d is None else "%s (%s)" % (d, fs_type(d))
+    print("image: %s, QEMU cache=%s" % (where, a.qemu_cache), flush=True)
     cmdline = "{CMDLINE}"
     domus = [DOMUS, "run", "--memory", "256", "--kernel", GUEST, "--cmdline", cmdline,
              "--disk", img, "--net", "bridge=%s,tap=%s" % (BR, DTAP)]
@@ -121,8 +136,9 @@ def main():
                 results[name].append(res[name])
     finally:
         teardown_net()
-        os.unlink(img)
-        os.rmdir(d)
+        if d is not None:
+            os.unlink(img)
+            os.rmdir(d)
     keys = sorted(set().union(*[r.keys() for v in results.values() for r in v]))
 
     def med(name, k):

@@ -9,6 +9,8 @@ make -s build/domus guests >/dev/null
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	exec /usr/bin/python3 bench/io/run.py "$@"
 fi
-# The image goes on the KVM host's root file system (the 9p share) rather than its tmpfs:
-# QEMU's cache=none needs O_DIRECT, which tmpfs lacks.
-exec tools/kvmhost/kvmhost.sh --freeze-timeout 300 -- env IOBENCH_DIR="$top/build" /usr/bin/python3 bench/io/run.py "$@"
+# The disk is a block device of the nested host (its scratch disk): QEMU's cache=none needs
+# O_DIRECT, which the nested host's tmpfs lacks, and its 9p root would measure the 9p server.
+# --image-dir /tmp measures the VMMs' own paths on a memory-backed file instead.
+exec tools/kvmhost/kvmhost.sh --freeze-timeout 300 --scratch-disk 64 -- \
+	/usr/bin/python3 bench/io/run.py "$@"

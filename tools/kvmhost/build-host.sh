@@ -28,7 +28,8 @@ cp root/bin/busybox "$ird/bin/busybox"
 # Load order matters: busybox insmod does not resolve dependencies.
 for m in virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp arch/x86/kvm/kvm-amd \
 	drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev \
-	drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci fs/netfs/netfs \
+	drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci drivers/block/virtio_blk \
+	fs/netfs/netfs \
 	fs/fscache/fscache net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p drivers/net/tun \
 	net/llc/llc net/802/stp net/bridge/bridge; do
 	cp "$K/$m.ko" "$ird/mod/"

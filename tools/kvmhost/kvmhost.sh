@@ -12,6 +12,8 @@
 #                                 -- CMD [ARGS...]
 # --idle-timeout: stop the nested host when it has printed nothing for S seconds (status 125).
 # --freeze-timeout: stop it when its heartbeat (a file it rewrites every 10 s) is S seconds old.
+# --scratch-disk MiB: give the nested host an empty disk of that size, /dev/vda there (named in
+#   $KVMHOST_SCRATCH), for what needs a real block device (O_DIRECT, cache=none).
 # Exit status: the command's. Output: the command's stdout/stderr (interleaved on one console).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,12 +23,14 @@ mem=8192
 smp=2
 idle=
 freeze=
+scratch=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--mem) mem=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
 	--idle-timeout) idle=$2; shift 2 ;;
 	--freeze-timeout) freeze=$2; shift 2 ;;
+	--scratch-disk) scratch=$2; shift 2 ;;
 	--) shift; break ;;
 	*) break ;;
 	esac
@@ -42,6 +46,7 @@ trap 'rm -rf "$job"' EXIT
 {
 	echo "cd $(printf %q "$PWD")"
 	echo "export DOMUS_KVMHOST=1"
+	[ -z "$scratch" ] || echo "export KVMHOST_SCRATCH=/dev/vda"
 	for v in PATH HOME LANG CI DOMUS_CACHE DOMUS_DEBUG DOMUS_SAN PYTHONDONTWRITEBYTECODE \
 		DOMUS_TEST_PROGRESS DOMUS_TEST_RESUME; do
 		[ -n "${!v:-}" ] && echo "export $v=$(printf %q "${!v}")"
@@ -62,6 +67,12 @@ else
 	console=(-nographic -serial stdio)
 	exec 3</dev/null
 fi
+disk=()
+if [ -n "$scratch" ]; then
+	truncate -s "${scratch}M" "$job/scratch.img"
+	disk=(-drive "file=$job/scratch.img,if=none,id=scratch,format=raw"
+		-device virtio-blk-pci,drive=scratch)
+fi
 guard=()
 if [ -n "$idle$freeze" ]; then
 	guard=("$here/idle_guard.py")
@@ -69,7 +80,7 @@ if [ -n "$idle$freeze" ]; then
 	guard+=("${idle:-1000000}")
 fi
 "${guard[@]}" qemu-system-x86_64 -M q35 -accel tcg,thread=multi -cpu EPYC-v3,+svm,+npt \
-	-smp "$smp" -m "$mem" "${console[@]}" -no-reboot -nodefaults \
+	-smp "$smp" -m "$mem" "${console[@]}" -no-reboot -nodefaults "${disk[@]}" \
 	-kernel "$cache/vmlinuz" -initrd "$cache/initrd.cpio" \
 	-append "console=ttyS0 ${KVMHOST_KERNEL_ARGS:-quiet} panic=-1 $lockup kvmhost.job=$job" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,id=hostroot,multidevs=remap \
