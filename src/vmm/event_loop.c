@@ -52,6 +52,17 @@ int evl_add(struct event_loop *l, int fd, uint32_t events, evl_fn fn, void *ctx)
 	return 0;
 }
 
+/* e is unlinked (lock held): the loop may be inside its callback right now, so wait for that to
+ * return (unless we are that callback), then unlock and free it. */
+static void release_unlock(struct event_loop *l, struct evl_entry *e)
+{
+	if (l->running && !pthread_equal(pthread_self(), l->thread))
+		while (l->running && l->in_callback == e)
+			pthread_cond_wait(&l->idle, &l->lock);
+	pthread_mutex_unlock(&l->lock);
+	free(e);
+}
+
 int evl_del(struct event_loop *l, int fd)
 {
 	pthread_mutex_lock(&l->lock);
@@ -68,13 +79,8 @@ int evl_del(struct event_loop *l, int fd)
 		return -ENOENT;
 	}
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
-	/* The loop may be inside e's callback right now: wait for it to return (unless we
-	 * are that callback). Events already fetched for e are dropped by entry_live(). */
-	if (l->running && !pthread_equal(pthread_self(), l->thread))
-		while (l->running && l->in_callback == e)
-			pthread_cond_wait(&l->idle, &l->lock);
-	pthread_mutex_unlock(&l->lock);
-	free(e);
+	/* Events already fetched for e are dropped by entry_live(). */
+	release_unlock(l, e);
 	return 0;
 }
 
@@ -110,11 +116,7 @@ int evl_del_poller(struct event_loop *l, void *ctx)
 		pthread_mutex_unlock(&l->lock);
 		return -ENOENT;
 	}
-	if (l->running && !pthread_equal(pthread_self(), l->thread))
-		while (l->running && l->in_callback == e)
-			pthread_cond_wait(&l->idle, &l->lock);
-	pthread_mutex_unlock(&l->lock);
-	free(e);
+	release_unlock(l, e);
 	return 0;
 }
 
