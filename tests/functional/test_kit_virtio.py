@@ -254,11 +254,14 @@ def net_link(sock, *args):
 
 
 def guest_carrier(k, want):
-    """Wait up to 10 s in the guest for eth0's carrier to read want; returns (carrier,
+    """Wait up to 10 s in the guest for eth0's carrier to read want and its operstate to follow
+    (the kernel's link watch updates it a moment after the carrier); returns (carrier,
     operstate) as the guest saw them last."""
+    state = "up" if want else "down"
     _, out = k.sh("for i in $(seq 50); do c=$(cat /sys/class/net/eth0/carrier); "
-                  "[ $c = %d ] && break; sleep 0.2; done; "
-                  "echo carrier=$c operstate=$(cat /sys/class/net/eth0/operstate)" % want, 60)
+                  "o=$(cat /sys/class/net/eth0/operstate); "
+                  "[ $c = %d ] && [ $o = %s ] && break; sleep 0.2; done; "
+                  "echo carrier=$c operstate=$o" % (want, state), 60)
     m = re.search(r"carrier=(\d) operstate=(\w+)", out)
     assert m, out
     return int(m.group(1)), m.group(2)
