@@ -120,10 +120,6 @@ static void kick_now(struct virtio_pci_queue *q)
  * follows a kick. */
 #define POLL_MIN_NS 16000ull
 #define POLL_MAX_NS 512000ull
-/* However busy the queue, polling ends after this long and waits for the driver's next kick:
- * a polling driver then leaves guest mode at least that often. (Under nested AMD-V emulated by
- * QEMU's TCG, a guest that never exited was seen to take its host CPU with it.) */
-#define POLL_SPAN_NS 2000000ull
 
 static uint64_t now_ns(void)
 {
@@ -145,7 +141,7 @@ static void poll_begin(struct virtio_pci_queue *q)
 		else if (gap > 8 * POLL_MAX_NS && q->poll_window > POLL_MIN_NS)
 			q->poll_window /= 2;
 	}
-	q->poll_last = q->poll_since = now;
+	q->poll_last = now;
 	vq_poll_start(&q->vq);
 }
 
@@ -165,13 +161,6 @@ static bool queue_poll(void *ctx)
 	if (vq_has_avail(&q->vq))
 		kick_now(q);
 	uint64_t now = now_ns();
-	if (now - q->poll_since > POLL_SPAN_NS) {
-		if (vq_poll_stop(&q->vq))
-			kick_now(q); /* still with kicks asked for: the next one polls again */
-		q->poll_stopped = 0;
-		virtio_pci_unlock(q->vp);
-		return false;
-	}
 	if (q->vq.last_avail != seen) {
 		q->poll_last = now;
 	} else if (now - q->poll_last > q->poll_window) {

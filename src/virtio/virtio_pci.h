@@ -82,7 +82,6 @@ struct virtio_pci_queue {
 	/* Polling after a kick (virtio_pci_poll_queue): times in ns, CLOCK_MONOTONIC. */
 	bool poll;
 	uint64_t poll_last;    /* the last time the poll found work, or polling began */
-	uint64_t poll_since;   /* when this polling period began */
 	uint64_t poll_stopped; /* when the last poll period ended without work */
 	uint64_t poll_window;  /* how long a poll period lasts without work */
 	char name[32];
