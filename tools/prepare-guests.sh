@@ -18,6 +18,7 @@ step() {
 if ! { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }; then
 	step tools/kvmhost/build-host.sh "${DOMUS_CACHE:-$top/cache}/kvmhost"
 fi
+# Debian's stock kernel first: isolinux.iso carries it when there is no nested host.
+step tools/kit/fetch-stock.sh
 step tools/fv/fetch-media.sh
 step tools/kit/build.sh
-step tools/kit/fetch-stock.sh

@@ -58,12 +58,13 @@ fi
 # The isolinux test: boot: prompt, then a kernel that isolinux loads with BIOS calls.
 if [ ! -f "$out/isolinux.iso" ]; then
 	kernel=""
-	for k in "${DOMUS_CACHE:-$top/cache}/kvmhost/vmlinuz" /boot/vmlinuz-*; do
+	for k in "${DOMUS_CACHE:-$top/cache}/kvmhost/vmlinuz" "${DOMUS_CACHE:-$top/cache}/stock/vmlinuz" \
+		/boot/vmlinuz-*; do
 		[ -f "$k" ] && { kernel=$k; break; }
 	done
 	if [ -z "$kernel" ]; then
-		echo "domus: fetch-media: no Linux kernel for isolinux.iso (build tools/kvmhost or" \
-			"install a linux-image package)" >&2
+		echo "domus: fetch-media: no Linux kernel for isolinux.iso (run tools/kit/fetch-stock.sh" \
+			"first, build tools/kvmhost or install a linux-image package)" >&2
 		exit 1
 	fi
 	iwork=$(mktemp -d)
