@@ -38,7 +38,7 @@ $(B)/domus: $(B)/src/cli/main.o $(B)/libdomus.a
 $(B)/domusd: $(B)/src/manager/domusd_main.o $(B)/libdomus.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lmicrohttpd
 
-$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libdomus.a
+$(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(B)/libdomus.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $< -o $@ $(LDFLAGS) $(B)/libdomus.a $(LIBS)
 
