@@ -43,6 +43,7 @@ $(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(B)/libdomus.a
 	$(CC) $(CFLAGS) -Itests/unit $< -o $@ $(LDFLAGS) $(B)/libdomus.a $(LIBS)
 
 unit: $(UNITBIN)
+	@tools/check-layers.py
 	@set -e; for t in $(UNITBIN); do $$t; done
 
 # The whole test suite: unit tests (plain and ASan+UBSan), then guest boots with the
