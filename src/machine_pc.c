@@ -15,15 +15,7 @@
 #include "hw/pc_platform.h"
 #include "lib/log.h"
 
-#define ACPI_TABLES_ADDR BIOS_AREA_START
-#define ACPI_TABLES_MAX 0x10000
-/* PCI windows firmware would program: ports above the ISA range, MMIO in the 32-bit hole below
- * the IOAPIC, and 64-bit BARs in 16 GiB from the first 1 GiB boundary above RAM. */
-#define PCI_IO_BASE 0xC000
-#define PCI_IO_END 0x10000
 #define PCI_MEM32_BASE PCI_HOLE_START
-#define PCI_MEM32_END 0xFC000000ull
-#define PCI_MEM64_SIZE (16ull << 30)
 
 static void pc_reset(void *ctx)
 {

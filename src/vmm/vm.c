@@ -69,7 +69,7 @@ int vm_add_rom(struct vm *vm, uint64_t gpa, void *hva, uint64_t size, char *err,
 
 int vm_isa_irqs_via_pic(const struct vm *vm)
 {
-	return vm->host.mode == HOST_PVM;
+	return host_pic_routing(vm->host.mode, getenv(HOST_FORCE_PIC_ENV));
 }
 
 static uint64_t host_mem_total(void)
@@ -147,6 +147,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	/* On PVM hosts interrupts routed through the in-kernel IOAPIC never reach the guest
 	 * (measured; see shared/notes/linux-on-pvm.md), so ISA IRQs go to the 8259 PIC only and
 	 * the MADT lists no IOAPIC. vmm/irq_routing.c owns the table (MSI routes join later). */
+	if (vm_isa_irqs_via_pic(vm))
+		log_debug("ISA interrupts through the 8259 PIC only, no IOAPIC in the MADT (%s)",
+			  vm->host.mode == HOST_PVM ? "PVM host" : HOST_FORCE_PIC_ENV "=1");
 	int re = irq_routing_init(&vm->routing, vm->vm_fd, vm_isa_irqs_via_pic(vm));
 	if (re < 0)
 		return errf(err, errlen, "KVM_SET_GSI_ROUTING: %s", strerror(-re));
@@ -652,6 +655,32 @@ static enum vm_stop vcpu_gate(struct vm *vm)
 	return s;
 }
 
+enum vm_stop vm_exit_stop(uint32_t exit_reason, uint32_t event_type, int triple_fault_reset,
+			  const char **what)
+{
+	*what = NULL;
+	switch (exit_reason) {
+	case KVM_EXIT_HLT:
+		/* Only without an in-kernel LAPIC; ours has one. Treat as idle. */
+		return VM_RUNNING;
+	case KVM_EXIT_SHUTDOWN:
+		if (triple_fault_reset)
+			return VM_STOP_RESET;
+		*what = "triple fault";
+		return VM_STOP_TRIPLE_FAULT;
+	case KVM_EXIT_SYSTEM_EVENT:
+		if (event_type == KVM_SYSTEM_EVENT_RESET)
+			return VM_STOP_RESET;
+		if (event_type == KVM_SYSTEM_EVENT_SHUTDOWN)
+			return VM_STOP_POWEROFF;
+		*what = "system event (crash)";
+		return VM_STOP_PANIC;
+	default:
+		*what = "unexpected KVM exit";
+		return VM_STOP_KVM_ERROR;
+	}
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *c = arg;
@@ -684,22 +713,18 @@ static void *vcpu_thread(void *arg)
 			handle_mmio(c);
 			break;
 		case KVM_EXIT_HLT:
-			/* Only without an in-kernel LAPIC; ours has one. Treat as idle. */
-			break;
 		case KVM_EXIT_SHUTDOWN:
-			if (vm->cfg.triple_fault_reset)
-				vm_request_stop(vm, VM_STOP_RESET, NULL);
-			else
-				report_rip(c, VM_STOP_TRIPLE_FAULT, "triple fault");
+		case KVM_EXIT_SYSTEM_EVENT: {
+			const char *what = NULL;
+			enum vm_stop why = vm_exit_stop(c->run->exit_reason,
+							c->run->system_event.type,
+							vm->cfg.triple_fault_reset, &what);
+			if (why != VM_RUNNING && what)
+				report_rip(c, why, what);
+			else if (why != VM_RUNNING)
+				vm_request_stop(vm, why, NULL);
 			break;
-		case KVM_EXIT_SYSTEM_EVENT:
-			if (c->run->system_event.type == KVM_SYSTEM_EVENT_RESET)
-				vm_request_stop(vm, VM_STOP_RESET, NULL);
-			else if (c->run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
-				vm_request_stop(vm, VM_STOP_POWEROFF, NULL);
-			else
-				report_rip(c, VM_STOP_PANIC, "system event (crash)");
-			break;
+		}
 		case KVM_EXIT_INTERNAL_ERROR:
 			if (c->run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION)
 				handle_emulation_failure(c);

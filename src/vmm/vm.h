@@ -98,7 +98,14 @@ void vm_resume(struct vm *vm);
 uint64_t vm_vcpu_cpu_ns(struct vm *vm, unsigned i);
 /* struct irq_line callback: drive GSI gsi to level through KVM_IRQ_LINE. */
 void vm_irq_set(void *vm, unsigned gsi, int level);
-/* On PVM hosts, legacy ISA interrupts must go through the 8259 PIC (see vm.c). */
+/* Legacy ISA interrupts go through the 8259 PIC only: on PVM hosts, or when
+ * DOMUS_FORCE_PIC_ROUTING=1 (host_pic_routing()). */
 int vm_isa_irqs_via_pic(const struct vm *vm);
+/* What a vCPU exit that is not device I/O or an error (KVM_EXIT_HLT, _SHUTDOWN, _SYSTEM_EVENT
+ * with event_type) means for the domain: VM_RUNNING (go on) or the stop reason. *what is set
+ * when the stop is to be reported with the vCPU's rip (e.g. "triple fault"), else NULL. A
+ * triple fault (KVM_EXIT_SHUTDOWN) is a reset with triple_fault_reset, else a crash. */
+enum vm_stop vm_exit_stop(uint32_t exit_reason, uint32_t event_type, int triple_fault_reset,
+			  const char **what);
 
 #endif
