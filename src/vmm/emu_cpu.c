@@ -86,6 +86,12 @@ static enum emu_result access_mem(struct emu_cpu *c, int seg, uint64_t off, void
 		     : c->mem->read(c->mem_ctx, lin, rbuf, len, &pf_err, &pf_addr);
 	if (r < 0) {
 		c->cr2 = pf_addr;
+		/* The page walk knows P and W; whether the access was a user one is the CPL's
+		 * (descriptor-table reads, which are always supervisor accesses, do not come
+		 * here). A CPL-3 fault without U would send the guest kernel's fault handler
+		 * down its kernel-address path. */
+		if (cpl(c) == 3)
+			pf_err |= 4;
 		return emu_fault(c, VEC_PF, 1, pf_err);
 	}
 	return EMU_DONE;
@@ -446,7 +452,7 @@ enum emu_result emu_execute(struct emu_cpu *c, const uint8_t *p, size_t n)
 {
 	struct emu_insn d = { 0 };
 	size_t i = 0;
-	int seg_override = -1, osz_prefix = 0, asz_prefix = 0, rex = 0;
+	int seg_override = -1, osz_prefix = 0, asz_prefix = 0, rex = 0, lock = 0;
 	c->dirty = 0;
 	c->name = NULL;
 	d.long64 = long64(c);
@@ -461,7 +467,9 @@ enum emu_result emu_execute(struct emu_cpu *c, const uint8_t *p, size_t n)
 			seg_override = (b >> 3) & 3;
 		else if (b == 0x64 || b == 0x65)
 			seg_override = b - 0x64 + SEG_FS;
-		else if (b == 0xF0 || b == 0xF2 || b == 0xF3)
+		else if (b == 0xF0)
+			lock = 1;
+		else if (b == 0xF2 || b == 0xF3)
 			continue;
 		else
 			break;
@@ -482,6 +490,8 @@ enum emu_result emu_execute(struct emu_cpu *c, const uint8_t *p, size_t n)
 
 	if (b0 == 0xCF) {
 		c->name = d.opsize == 8 ? "iretq" : d.opsize == 4 ? "iretd" : "iret";
+		if (lock)
+			return emu_fault(c, VEC_UD, 0, 0);
 		r = iret(c, d.opsize);
 		return r;
 	}
@@ -489,6 +499,10 @@ enum emu_result emu_execute(struct emu_cpu *c, const uint8_t *p, size_t n)
 	int is_0f = b0 == 0x0F && (b1 == 0xAE || b1 == 0xC7 || b1 == 0x01);
 	if (!is_fpu && !is_0f)
 		return EMU_DECLINED;
+	/* LOCK is #UD on every instruction here but CMPXCHG8B/16B with a memory operand (which
+	 * cmpxchg8b16b checks itself). Ignoring it would complete what the CPU refuses. */
+	if (lock && !(is_0f && b1 == 0xC7))
+		return emu_fault(c, VEC_UD, 0, 0);
 	if (is_0f)
 		i++;
 	if (is_0f && b1 == 0x01) { /* only XGETBV (0F 01 D0) */

@@ -20,6 +20,10 @@
 #define VEC_GP 13
 #define VEC_UD 6
 #define VEC_NM 7
+#define VEC_MF 16
+#define CR0_NE 0x20
+#define FSW_ES 0x0080
+#define FSW_B 0x8000
 #define CR0_EM 0x4
 #define CR0_TS 0x8
 #define CR4_OSFXSR 0x200
@@ -47,8 +51,35 @@ static void touched(struct emu_cpu *c, uint64_t bits)
 	c->dirty |= EMU_DIRTY_FPU;
 }
 
+/* The image keeps the registers in stack order (ST(0) first), so a new TOP moves the
+ * physical registers' contents to other slots. FNINIT and FLDENV change TOP without changing
+ * the registers; without this rotation the guest would find its registers renumbered. */
+static void x87_set_top(uint8_t *xs, unsigned top)
+{
+	unsigned old = (get16(xs + FX_FSW) >> 11) & 7;
+	uint8_t st[128];
+	for (unsigned i = 0; i < 8; i++)
+		memcpy(st + 16 * i, xs + FX_ST + 16 * ((top + i - old) & 7), 16);
+	memcpy(xs + FX_ST, st, sizeof(st));
+	put16(xs + FX_FSW, (uint16_t)((get16(xs + FX_FSW) & ~0x3800u) | top << 11));
+}
+
+/* What the CPU makes of a loaded FCW and FSW: FCW bits 7 and 13-15 read as 0 and bit 6 as 1;
+ * FSW.ES (and B, its 8087-era copy) is set exactly when an exception flag is unmasked. A
+ * CPU stores them this way after FLDCW, FLDENV, FXRSTOR and after FNSTENV masks everything. */
+static void x87_normalize(uint8_t *xs)
+{
+	uint16_t fcw = (uint16_t)((get16(xs + FX_FCW) & 0x1F3F) | 0x40);
+	uint16_t fsw = get16(xs + FX_FSW) & (uint16_t)~(FSW_ES | FSW_B);
+	if (fsw & ~fcw & 0x3F)
+		fsw |= FSW_ES | FSW_B;
+	put16(xs + FX_FCW, fcw);
+	put16(xs + FX_FSW, fsw);
+}
+
 static void x87_init(uint8_t *xs)
 {
+	x87_set_top(xs, 0);
 	put16(xs + FX_FCW, FCW_INIT);
 	put16(xs + FX_FSW, 0);
 	xs[FX_FTW] = 0;
@@ -113,6 +144,7 @@ static enum emu_result fnstenv(struct emu_cpu *c, const struct emu_insn *d)
 		return EMU_FAULT;
 	/* FNSTENV then masks all floating-point exceptions. */
 	put16(c->xs + FX_FCW, get16(c->xs + FX_FCW) | 0x3F);
+	x87_normalize(c->xs);
 	touched(c, 1);
 	return EMU_DONE;
 }
@@ -124,8 +156,10 @@ static enum emu_result fldenv(struct emu_cpu *c, const struct emu_insn *d)
 	int step = wide ? 4 : 2;
 	if (emu_read(c, d->seg, d->ea, env, wide ? 28 : 14) != EMU_DONE)
 		return EMU_FAULT;
+	x87_set_top(c->xs, (get16(env + step) >> 11) & 7);
 	put16(c->xs + FX_FCW, get16(env));
 	put16(c->xs + FX_FSW, get16(env + step));
+	x87_normalize(c->xs);
 	c->xs[FX_FTW] = abridged_tags(get16(env + 2 * step));
 	if (wide) {
 		put64(c->xs + FX_FIP, get32(env + 12));
@@ -134,6 +168,18 @@ static enum emu_result fldenv(struct emu_cpu *c, const struct emu_insn *d)
 	}
 	touched(c, 1);
 	return EMU_DONE;
+}
+
+/* FLDCW and FLDENV are waiting instructions: with an unmasked exception pending (FSW.ES) the
+ * CPU raises #MF before executing them. With CR0.NE clear the PC reports it through FERR# and
+ * IRQ 13 instead, which is not ours to model: declined. */
+static enum emu_result x87_pending(struct emu_cpu *c)
+{
+	if (!(get16(c->xs + FX_FSW) & FSW_ES))
+		return EMU_DONE;
+	if (!(c->sregs.cr0 & CR0_NE))
+		return EMU_DECLINED;
+	return emu_fault(c, VEC_MF, 0, 0);
 }
 
 static enum emu_result x87(struct emu_cpu *c, const uint8_t *op, const struct emu_insn *d)
@@ -174,9 +220,13 @@ static enum emu_result x87(struct emu_cpu *c, const uint8_t *op, const struct em
 	}
 	if (b0 == 0xD9 && d->reg == 5) {
 		c->name = "fldcw";
+		enum emu_result r = x87_pending(c);
+		if (r != EMU_DONE)
+			return r;
 		if (emu_read(c, d->seg, d->ea, v, 2) != EMU_DONE)
 			return EMU_FAULT;
 		put16(c->xs + FX_FCW, get16(v));
+		x87_normalize(c->xs);
 		touched(c, 1);
 		return EMU_DONE;
 	}
@@ -186,7 +236,8 @@ static enum emu_result x87(struct emu_cpu *c, const uint8_t *op, const struct em
 	}
 	if (b0 == 0xD9 && d->reg == 4) {
 		c->name = "fldenv";
-		return fldenv(c, d);
+		enum emu_result r = x87_pending(c);
+		return r != EMU_DONE ? r : fldenv(c, d);
 	}
 	return EMU_DECLINED;
 }
@@ -229,6 +280,7 @@ static enum emu_result fxrstor(struct emu_cpu *c, const struct emu_insn *d)
 		return EMU_FAULT;
 	memcpy(c->xs, img, FX_MXCSR_MASK); /* x87 state and MXCSR; the mask is read-only */
 	memcpy(c->xs + FX_ST, img + FX_ST, len - FX_ST);
+	x87_normalize(c->xs);
 	touched(c, 3);
 	return EMU_DONE;
 }
@@ -313,6 +365,7 @@ static enum emu_result xrstor(struct emu_cpu *c, const struct emu_insn *d)
 				return EMU_FAULT;
 			memcpy(xs, tmp, FX_MXCSR);
 			memcpy(xs + FX_ST, tmp + FX_ST, 128);
+			x87_normalize(xs);
 		} else {
 			x87_init(xs);
 			memset(xs + FX_ST, 0, 128);
