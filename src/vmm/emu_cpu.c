@@ -18,6 +18,7 @@
 #define EFLAGS_VIP 0x100000u
 #define EFER_LMA 0x400u
 #define CR0_PE 0x1u
+#define CR4_LA57 0x1000u
 #define VEC_GP 13
 #define VEC_SS 12
 #define VEC_NP 11
@@ -60,11 +61,21 @@ enum emu_result emu_fault(struct emu_cpu *c, uint8_t vector, int has_error, uint
 
 /* Linear address of off in segment s, with the limit check of non-64-bit modes (expand-up
  * segments; expand-down data segments are not used by the code that reaches us). */
+static int canonical(const struct emu_cpu *c, uint64_t a)
+{
+	int bits = (c->sregs.cr4 & CR4_LA57) ? 57 : 48;
+	return (uint64_t)((int64_t)(a << (64 - bits)) >> (64 - bits)) == a;
+}
+
 static enum emu_result linear(struct emu_cpu *c, int s, uint64_t off, size_t len, uint64_t *lin)
 {
 	struct kvm_segment *sg = segp(c, s);
 	if (long64(c)) {
 		*lin = (s == SEG_FS || s == SEG_GS) ? sg->base + off : off;
+		/* A non-canonical address is #GP(0) (#SS(0) through SS), never a page walk:
+		 * handed to the page walk it came out as a #PF. */
+		if (!canonical(c, *lin) || (len && !canonical(c, *lin + len - 1)))
+			return emu_fault(c, s == SEG_SS ? VEC_SS : VEC_GP, 1, 0);
 		return EMU_DONE;
 	}
 	if (len && (off > sg->limit || len - 1 > sg->limit - off))
@@ -95,6 +106,17 @@ static enum emu_result access_mem(struct emu_cpu *c, int seg, uint64_t off, void
 		return emu_fault(c, VEC_PF, 1, pf_err);
 	}
 	return EMU_DONE;
+}
+
+int emu_misaligned(struct emu_cpu *c, int seg, uint64_t off, unsigned align)
+{
+	const struct kvm_segment *sg = segp(c, seg);
+	uint64_t lin = off;
+	if (!long64(c))
+		lin = (uint32_t)(sg->base + off);
+	else if (seg == SEG_FS || seg == SEG_GS)
+		lin = sg->base + off;
+	return (lin & (align - 1)) != 0;
 }
 
 enum emu_result emu_read(struct emu_cpu *c, int seg, uint64_t off, void *buf, size_t len)
@@ -415,11 +437,17 @@ static enum emu_result cmpxchg8b16b(struct emu_cpu *c, const struct emu_insn *d)
 	size_t sz = wide ? 16 : 8;
 	if (!d->has_mem)
 		return emu_fault(c, VEC_UD, 0, 0);
-	if (wide && (d->ea & 15))
+	if (wide && emu_misaligned(c, d->seg, d->ea, 16))
 		return emu_fault(c, VEC_GP, 1, 0);
 	uint8_t m[16];
-	if (emu_read(c, d->seg, d->ea, m, sz) != EMU_DONE)
+	if (emu_read(c, d->seg, d->ea, m, sz) != EMU_DONE) {
+		/* The CPU accesses the operand as a write even when it fails to compare (it
+		 * writes the old value back), so a #PF on the read has W set, as the host CPU
+		 * reports it (test_emu_diff_cmpxchg.c). */
+		if (c->vector == VEC_PF)
+			c->error |= 2;
 		return EMU_FAULT;
+	}
 	uint64_t lo = le(m, (int)sz / 2), hi = le(m + sz / 2, (int)sz / 2);
 	uint64_t mask = wide ? ~0ull : 0xFFFFFFFFull;
 	uint64_t a = c->regs.rax & mask, dd = c->regs.rdx & mask;

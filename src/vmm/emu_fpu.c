@@ -259,7 +259,7 @@ static enum emu_result check_mxcsr(struct emu_cpu *c, uint32_t mxcsr)
 
 static enum emu_result fxsave(struct emu_cpu *c, const struct emu_insn *d)
 {
-	if (d->ea & 15)
+	if (emu_misaligned(c, d->seg, d->ea, 16))
 		return emu_fault(c, VEC_GP, 1, 0);
 	uint8_t img[416];
 	memcpy(img, c->xs, sizeof(img));
@@ -270,7 +270,7 @@ static enum emu_result fxsave(struct emu_cpu *c, const struct emu_insn *d)
 
 static enum emu_result fxrstor(struct emu_cpu *c, const struct emu_insn *d)
 {
-	if (d->ea & 15)
+	if (emu_misaligned(c, d->seg, d->ea, 16))
 		return emu_fault(c, VEC_GP, 1, 0);
 	uint8_t img[416];
 	size_t len = FX_XMM + xmm_bytes(d);
@@ -292,7 +292,7 @@ static enum emu_result xsave_rfbm(struct emu_cpu *c, const struct emu_insn *d, u
 	*rfbm = c->xcr0 & ((c->regs.rdx & 0xFFFFFFFFull) << 32 | (uint32_t)c->regs.rax);
 	if (!(c->sregs.cr4 & CR4_OSXSAVE))
 		return emu_fault(c, VEC_UD, 0, 0);
-	if (d->ea & 63)
+	if (emu_misaligned(c, d->seg, d->ea, 64))
 		return emu_fault(c, VEC_GP, 1, 0);
 	if (*rfbm & ~XCOMP_KNOWN)
 		return EMU_DECLINED;
