@@ -326,6 +326,9 @@ static enum emu_result iret(struct emu_cpu *c, int opsize)
 		sp &= 0xFFFFFFFFull;
 	else if (sp_size == 2)
 		sp &= 0xFFFF;
+	/* IA-32e mode has no task return: NT set is #GP(0) before anything is popped. */
+	if ((c->regs.rflags & EFLAGS_NT) && (c->sregs.efer & EFER_LMA) && !real_or_v86(c))
+		return emu_fault(c, VEC_GP, 1, 0);
 	uint64_t ip, cs, fl;
 	if (pop(c, &sp, opsize, sp_size, &ip) || pop(c, &sp, opsize, sp_size, &cs) ||
 	    pop(c, &sp, opsize, sp_size, &fl))
@@ -389,6 +392,13 @@ static enum emu_result iret(struct emu_cpu *c, int opsize)
 				return emu_fault(c, VEC_SS, 1, ssel & 0xFFFC);
 		}
 	}
+	/* The new RIP: in a 64-bit code segment it must be canonical, elsewhere within CS's
+	 * limit, or #GP(0) before anything changes (SDM IRET; the host CPU agrees,
+	 * test_emu_diff_iret.c). Loading it unchecked made the guest fault at the target with
+	 * the new state instead of at the IRET. */
+	uint64_t new_ip = opsize == 2 ? (ip & 0xFFFF) : opsize == 4 ? (ip & 0xFFFFFFFFull) : ip;
+	if (long64(c) && d.l ? !canonical(c, new_ip) : new_ip > d.limit)
+		return emu_fault(c, VEC_GP, 1, 0);
 	/* Which flags the new value may change (SDM IRET, "EFLAGS" per CPL and IOPL). */
 	uint64_t mask = 0x254DD5u; /* CF PF AF ZF SF TF DF OF NT RF AC ID */
 	if (cur == 0)
@@ -399,7 +409,7 @@ static enum emu_result iret(struct emu_cpu *c, int opsize)
 		mask &= 0xFFFF;
 	c->regs.rflags = ((old & ~mask) | (fl & mask) | 2) & ~(uint64_t)EFLAGS_VM;
 	set_seg(&c->sregs.cs, sel, &d);
-	c->regs.rip = (opsize == 2) ? (ip & 0xFFFF) : (opsize == 4 ? (ip & 0xFFFFFFFFull) : ip);
+	c->regs.rip = new_ip;
 	if (outer) {
 		uint16_t ssel = (uint16_t)ss;
 		if ((ssel & 0xFFFC) == 0) {
@@ -408,8 +418,11 @@ static enum emu_result iret(struct emu_cpu *c, int opsize)
 		} else {
 			set_seg(&c->sregs.ss, ssel, &sd);
 		}
-		c->regs.rsp = opsize == 2 ? (c->regs.rsp & ~0xFFFFull) | (new_sp & 0xFFFF)
-					  : new_sp;
+		/* In 64-bit mode RSP takes the popped value whatever the operand size (a 16-bit
+		 * IRETQ zero-extends it, as the host CPU does); elsewhere a 16-bit IRET loads SP. */
+		c->regs.rsp = opsize == 2 && !long64(c)
+				      ? (c->regs.rsp & ~0xFFFFull) | (new_sp & 0xFFFF)
+				      : new_sp;
 		if (!long64(c) && !d.l && opsize == 4 && !sd.db)
 			c->regs.rsp = (c->regs.rsp & ~0xFFFFull) | (new_sp & 0xFFFF);
 		/* Data segments the new, less privileged code may not use become null. */

@@ -19,11 +19,15 @@
 #include "vmm/emu_cpu.h"
 
 #define PG 4096
-#define GBASE 0x40000000ull /* the guest's linear address of page 0 */
+/* The guest's linear address of page 0 is the native one, so that values that are addresses
+ * (a stack pointer in an IRET frame, CR2) are the same on both sides. */
+#define GBASE ((uint64_t)(uintptr_t)native)
 #define U_CS64 0x33
 #define U_CS32 0x23
 #define U_DS 0x2B
 #define K_CS 0x10
+
+static uint8_t *native; /* three pages, the third PROT_NONE */
 
 /* ---- the fake guest ---- */
 
@@ -84,8 +88,10 @@ static inline uint64_t host_xcr0(void)
 }
 
 /* A vCPU in 64-bit mode at CPL 3, with OSFXSR and OSXSAVE and the host's XCR0. */
+static inline void native_map(void);
 static inline void guest64(struct emu_cpu *c, uint64_t xcr0)
 {
+	native_map();
 	memset(c, 0, sizeof(*c));
 	c->mem = &gops;
 	c->sregs.cr0 = 0x80050033; /* PG WP NE ET MP PE */
@@ -103,8 +109,6 @@ static inline void guest64(struct emu_cpu *c, uint64_t xcr0)
 }
 
 /* ---- the native side ---- */
-
-static uint8_t *native; /* three pages, the third PROT_NONE */
 
 static inline void native_map(void)
 {
@@ -171,7 +175,17 @@ static inline void native_call(void (*fn)(void *), void *arg, struct native_faul
 	asm volatile("fxsave64 %0" : "=m"(native_host_fx));
 	if (sigsetjmp(native_jb, 1) == 0)
 		fn(arg);
-	asm volatile("fxrstor64 %0\n\tcld" : : "m"(native_host_fx));
+	/* A signal handler left by siglongjmp keeps the flags of the interrupted code, so NT (or ID)
+	 * from a test frame would stay set (and make the next IRET #GP(0)): clear NT, DF and ID. */
+	asm volatile("fxrstor64 %0\n\t"
+		     "sub $128, %%rsp\n\t"
+		     "pushfq\n\t"
+		     "andq $~0x204400, (%%rsp)\n\t"
+		     "popfq\n\t"
+		     "add $128, %%rsp"
+		     :
+		     : "m"(native_host_fx)
+		     : "cc");
 }
 
 /* The registers an instruction under test reads and leaves, and where its bytes are. */
