@@ -1,5 +1,7 @@
 /* x87, SSE control and XSAVE-family instructions for emu_cpu.c, on the FXSAVE/XSAVE image in
  * struct emu_cpu (Intel SDM vol. 1 ch. 8 and 13, vol. 2 instruction pages). */
+#include <cpuid.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "vmm/emu_cpu.h"
@@ -21,6 +23,7 @@
 #define VEC_UD 6
 #define VEC_NM 7
 #define VEC_MF 16
+#define VEC_PF 14
 #define CR0_NE 0x20
 #define FSW_ES 0x0080
 #define FSW_B 0x8000
@@ -36,12 +39,32 @@ static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(
 static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v); put16(p + 2, (uint16_t)(v >> 16)); }
 static void put64(uint8_t *p, uint64_t v) { put32(p, (uint32_t)v); put32(p + 4, (uint32_t)(v >> 32)); }
 
-/* Standard-form XSAVE component offsets and sizes (CPUID leaf 0xD reports these values on
- * every processor that has the components). */
-static const struct { unsigned bit, off, size; } xcomp[] = {
+/* Standard-form XSAVE component offsets and sizes. They are the CPU's (CPUID leaf 0xD,
+ * sub-leaf i: EAX size, EBX offset), and they differ between CPUs: an AMD Zen 4 without MPX
+ * puts the AVX-512 components at 832/896/1408 where Intel's are at 1088/1152/1664. KVM's
+ * XSAVE image and the guest's CPUID leaf 0xD (passed through by Domus) both follow the
+ * host's layout, so the host's CPUID is the reference; the table is the Intel layout, for a
+ * component the CPU does not describe (XCR0 cannot enable those). */
+static struct xcomp { unsigned bit, off, size; } xcomp[] = {
 	{ 2, 576, 256 },  { 3, 960, 64 },    { 4, 1024, 64 }, { 5, 1088, 64 },
 	{ 6, 1152, 512 }, { 7, 1664, 1024 }, { 9, 2688, 8 },
 };
+static pthread_once_t xcomp_once = PTHREAD_ONCE_INIT;
+
+static void xcomp_from_cpuid(void)
+{
+	unsigned a, b, c, d;
+	if (__get_cpuid_max(0, NULL) < 0xD)
+		return;
+	for (size_t i = 0; i < sizeof(xcomp) / sizeof(xcomp[0]); i++) {
+		__cpuid_count(0xD, xcomp[i].bit, a, b, c, d);
+		if (a && a + b <= EMU_XSAVE_SIZE && b >= 576) {
+			xcomp[i].size = a;
+			xcomp[i].off = b;
+		}
+	}
+}
+
 #define XCOMP_KNOWN 0x2FFull /* bits 0-7 and 9 */
 
 static void touched(struct emu_cpu *c, uint64_t bits)
@@ -289,6 +312,7 @@ static enum emu_result fxrstor(struct emu_cpu *c, const struct emu_insn *d)
  * the #UD, #GP and unsupported-component cases (SDM vol. 1, 13.7 and 13.8). */
 static enum emu_result xsave_rfbm(struct emu_cpu *c, const struct emu_insn *d, uint64_t *rfbm)
 {
+	pthread_once(&xcomp_once, xcomp_from_cpuid);
 	*rfbm = c->xcr0 & ((c->regs.rdx & 0xFFFFFFFFull) << 32 | (uint32_t)c->regs.rax);
 	if (!(c->sregs.cr4 & CR4_OSXSAVE))
 		return emu_fault(c, VEC_UD, 0, 0);
@@ -306,8 +330,13 @@ static enum emu_result xsave(struct emu_cpu *c, const struct emu_insn *d)
 	if (r != EMU_DONE)
 		return r;
 	uint8_t hdr[8];
-	if (emu_read(c, d->seg, d->ea + XS_HEADER, hdr, 8) != EMU_DONE)
+	if (emu_read(c, d->seg, d->ea + XS_HEADER, hdr, 8) != EMU_DONE) {
+		/* XSAVE updates XSTATE_BV in place, a write access: a #PF on reading it has W
+		 * set, as the host CPU reports (test_emu_diff_xsave.c). */
+		if (c->vector == VEC_PF)
+			c->error |= 2;
 		return EMU_FAULT;
+	}
 	uint64_t inuse = get64(c->xs + XS_HEADER) | 3;
 	uint64_t bv = (get64(hdr) & ~rfbm) | (inuse & rfbm);
 	if (rfbm & 1) {
