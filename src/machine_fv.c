@@ -30,18 +30,15 @@
 #include "hw/debugcon.h"
 #include "hw/fw_cfg.h"
 #include "hw/ide.h"
+#include "hw/pc_platform.h"
 #include "hw/piix.h"
 #include "hw/vga.h"
 #include "backend/screenshot.h"
 #include "machine_pc.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
-#define SERCON_PORT 0x3F8
-#define PM_BASE 0x600 /* SeaBIOS puts the PIIX4 PM block here when it runs our table loader */
-#define SCI_IRQ 9
 #define KVM_PAGES_ADDR 0xFFFBC000ull /* identity map + TSS pages vm.c gives KVM */
 #define KVM_PAGES_LEN 0x4000ull
-#define FV_MAX_DISKS 4
 static const uint16_t ide_cmd_port[2] = { 0x1F0, 0x170 };
 static const uint16_t ide_ctl_port[2] = { 0x3F6, 0x376 };
 static const unsigned ide_irq[2] = { 14, 15 };
@@ -54,8 +51,8 @@ struct machine_fv {
 	struct irq_line irq_ide[2];
 	struct ide_channel ide[2];
 	struct vga vga;
-	struct image disks[FV_MAX_DISKS];
-	int image_open[FV_MAX_DISKS];
+	struct image disks[DOMUS_IDE_DRIVES];
+	int image_open[DOMUS_IDE_DRIVES];
 	int up, ide_up, vga_up;
 };
 
@@ -85,10 +82,10 @@ static int ide_setup(struct machine *m, const struct machine_config *cfg, char *
 		}
 	}
 	fv->ide_up = 1;
-	for (unsigned i = 0; i < cfg->nide && i < FV_MAX_DISKS; i++) {
+	for (unsigned i = 0; i < cfg->nide && i < DOMUS_IDE_DRIVES; i++) {
 		const struct machine_ide *d = &cfg->ide[i];
 		struct image *bk = NULL;
-		if (d->index >= FV_MAX_DISKS) {
+		if (d->index >= DOMUS_IDE_DRIVES) {
 			snprintf(err, errlen, "IDE drive %u: there are four, hda to hdd", d->index);
 			return -1;
 		}
@@ -215,7 +212,7 @@ static int fw_cfg_setup(struct machine *m, const struct machine_config *cfg, uin
 	e[n++] = (typeof(e[0])){ KVM_PAGES_ADDR, KVM_PAGES_LEN, E820_RESERVED };
 	r |= fw_cfg_add_file(f, "etc/e820", e, n * sizeof(e[0]));
 
-	uint8_t sercon[2] = { (uint8_t)SERCON_PORT, (uint8_t)(SERCON_PORT >> 8) };
+	uint8_t sercon[2] = { (uint8_t)PORT_COM1, (uint8_t)(PORT_COM1 >> 8) };
 	r |= fw_cfg_add_file(f, "etc/sercon-port", sercon, sizeof(sercon));
 	uint8_t menu_wait[2] = { 0, 0 };
 	r |= fw_cfg_add_file(f, "etc/boot-menu-wait", menu_wait, sizeof(menu_wait));
@@ -223,8 +220,8 @@ static int fw_cfg_setup(struct machine *m, const struct machine_config *cfg, uin
 	struct acpi_fv_config ac = {
 		.nr_cpus = cfg->vcpus,
 		.with_ioapic = !vm_isa_irqs_via_pic(&m->vm),
-		.pm_base = PM_BASE,
-		.sci_irq = SCI_IRQ,
+		.pm_base = PORT_ACPI_PM,
+		.sci_irq = IRQ_SCI,
 		/* where SeaBIOS puts the 32-bit PCI window for this much low RAM */
 		.pci_mem_start = low <= 0x80000000ull ? 0x80000000u : 0xC0000000u,
 		.pci_mem_end = 0xFEBFFFFFu,
@@ -299,7 +296,7 @@ int machine_fv_create(struct machine *m, const struct machine_config *cfg, char 
 	if (!cfg->firmware) {
 		/* Direct boot: machine_pc.c already decodes the PM block at 0x600, as its ACPI
 		 * tables say; the PIIX4 registers say the same, as firmware would have set them. */
-		piix_preset_pm(&fv->piix, PM_BASE);
+		piix_preset_pm(&fv->piix, PORT_ACPI_PM);
 	}
 
 	struct {
@@ -352,7 +349,7 @@ void machine_fv_destroy(struct machine *m)
 	if (fv->ide_up)
 		for (int ch = 0; ch < 2; ch++)
 			ide_destroy(&fv->ide[ch]);
-	for (int i = 0; i < FV_MAX_DISKS; i++)
+	for (int i = 0; i < DOMUS_IDE_DRIVES; i++)
 		if (fv->image_open[i])
 			image_close(&fv->disks[i]);
 	firmware_free(&fv->fw);

@@ -12,19 +12,9 @@
 #include "boot/e820.h"
 #include "machine_fv.h"
 #include "vmm/ioeventfd.h"
-#include "vmm/log.h"
+#include "hw/pc_platform.h"
+#include "lib/log.h"
 
-/* Fixed PC resources; docs/platform.md is the same table for guest authors. */
-#define PORT_PIT_SPEAKER 0x61
-#define PORT_I8042 0x60
-#define PORT_RTC 0x70
-#define PORT_POST 0x80
-#define PORT_COM1 0x3F8
-#define PORT_ACPI_PM 0x600
-#define IRQ_KBD 1
-#define IRQ_COM1 4
-#define IRQ_RTC 8
-#define IRQ_SCI 9
 #define ACPI_TABLES_ADDR BIOS_AREA_START
 #define ACPI_TABLES_MAX 0x10000
 /* PCI windows firmware would program: ports above the ISA range, MMIO in the 32-bit hole below
@@ -182,8 +172,8 @@ static int add_pv_devices(struct machine *m, const struct machine_config *cfg, c
 	struct virtio_env env = pv_env(m);
 	/* slot 1 is the PIIX on the FV PC */
 	m->next_slot = cfg->fv_devices ? 2 : 1;
-	if (cfg->ndisks > MACHINE_MAX_DISKS) {
-		snprintf(err, errlen, "%u disks: at most %d", cfg->ndisks, MACHINE_MAX_DISKS);
+	if (cfg->ndisks > DOMUS_MAX_DISKS) {
+		snprintf(err, errlen, "%u disks: at most %d", cfg->ndisks, DOMUS_MAX_DISKS);
 		return -1;
 	}
 	for (unsigned i = 0; i < cfg->ndisks; i++) {
@@ -206,8 +196,8 @@ static int add_pv_devices(struct machine *m, const struct machine_config *cfg, c
 		if (pv_plug(m, &b->blk.vp.pci, err, errlen) < 0)
 			return -1;
 	}
-	if (cfg->nnics > MACHINE_MAX_NICS) {
-		snprintf(err, errlen, "%u NICs: at most %d", cfg->nnics, MACHINE_MAX_NICS);
+	if (cfg->nnics > DOMUS_MAX_NICS) {
+		snprintf(err, errlen, "%u NICs: at most %d", cfg->nnics, DOMUS_MAX_NICS);
 		return -1;
 	}
 	for (unsigned i = 0; i < cfg->nnics; i++) {

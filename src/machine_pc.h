@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "backend/console.h"
+#include "config/limits.h"
 #include "hw/acpi_pm.h"
 #include "hw/i8042.h"
 #include "hw/pci.h"
@@ -23,9 +24,9 @@
 #include "virtio/console.h"
 #include "virtio/net.h"
 #include "virtio/rng.h"
-#include "vmm/event_loop.h"
+#include "lib/event_loop.h"
 #include "vmm/irq.h"
-#include "vmm/msi_kvm.h"
+#include "hw/msi_kvm.h"
 #include "vmm/vm.h"
 
 /* What survives a reset, as on a PC: the battery-backed CMOS RAM and the clock's setting,
@@ -36,8 +37,6 @@ struct pc_persist {
 	int64_t rtc_offset_s;
 	uint32_t nic_link_down;
 };
-
-#define MACHINE_MAX_DISKS 16
 
 /* A virtio-blk disk: image path, read-only or not, guest-visible name (GET_ID serial). */
 struct machine_disk {
@@ -50,8 +49,6 @@ struct machine_blk {
 	struct virtio_blk blk;
 	struct msi_kvm msi;
 };
-
-#define MACHINE_MAX_NICS 8
 
 /* A virtio-net NIC on a TAP attached to bridge (NULL: none); tap NULL: kernel-chosen name. */
 struct machine_nic {
@@ -132,11 +129,11 @@ struct machine {
 	struct event_loop io; /* the I/O thread of the virtio back ends */
 	int io_up;
 	unsigned next_slot;   /* next free PCI slot on bus 0 */
-	struct machine_blk *blk[MACHINE_MAX_DISKS];
+	struct machine_blk *blk[DOMUS_MAX_DISKS];
 	unsigned nblk;
 	struct machine_rng *rng;
 	struct machine_hvc *hvc;
-	struct machine_net *net[MACHINE_MAX_NICS];
+	struct machine_net *net[DOMUS_MAX_NICS];
 	unsigned nnet;
 	struct machine_fv *fv; /* FV guests only */
 };

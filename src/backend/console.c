@@ -10,7 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/log.h"
+#include "lib/fdio.h"
+#include "lib/log.h"
 
 #define CTRL_A 0x01
 
@@ -24,25 +25,6 @@ static void restore_tty(void)
 		tcsetattr(saved_fd, TCSAFLUSH, &saved_tio);
 		saved_fd = -1;
 		log_set_raw_tty(false);
-	}
-}
-
-static void write_all(int fd, const uint8_t *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN) {
-				struct pollfd p = { .fd = fd, .events = POLLOUT };
-				poll(&p, 1, 100);
-				continue;
-			}
-			return; /* output gone (closed pipe): the guest keeps running */
-		}
-		buf += n;
-		len -= (size_t)n;
 	}
 }
 

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hw/vga.h"
+#include "backend/text_screen.h"
 
 #define SCREENSHOT_FONT_DEFAULT "/usr/share/consolefonts/Uni2-VGA16.psf.gz"
 

@@ -4,6 +4,7 @@
 
 #include "boot/aml.h"
 #include "hw/acpi_pm.h"
+#include "hw/pc_platform.h"
 
 #define HDR_LEN 36
 #define LAPIC_ADDR 0xFEE00000u
@@ -149,9 +150,9 @@ static size_t build_dsdt(uint8_t *p, size_t cap, const struct acpi_fv_config *cf
 		uint8_t len[2];
 		unsigned irq;
 	} isa[] = {
-		{ "KBD_", "PNP0303", { 0x60, 0x64 }, { 1, 1 }, 1 },
-		{ "COM1", "PNP0501", { 0x3F8, 0 }, { 8, 0 }, 4 },
-		{ "RTC_", "PNP0B00", { 0x70, 0 }, { 2, 0 }, 8 },
+		{ "KBD_", "PNP0303", { PORT_I8042, PORT_I8042 + 4 }, { 1, 1 }, IRQ_KBD },
+		{ "COM1", "PNP0501", { PORT_COM1, 0 }, { 8, 0 }, IRQ_COM1 },
+		{ "RTC_", "PNP0B00", { PORT_RTC, 0 }, { 2, 0 }, IRQ_RTC },
 	};
 	for (size_t i = 0; i < sizeof(isa) / sizeof(isa[0]); i++) {
 		aml_open_device(&a, isa[i].name);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "boot/e820.h"
+#include "vmm/boot_entry.h"
 #include "vmm/guest_mem.h"
 
 enum kernel_kind {
@@ -21,15 +22,6 @@ enum kernel_kind {
 	KERNEL_ELF_NO_PVH, /* an ELF without the PVH entry note */
 };
 
-enum boot_entry_mode { BOOT_ENTRY_PVH32, BOOT_ENTRY_LINUX64 };
-
-struct boot_entry {
-	enum boot_entry_mode mode;
-	uint64_t rip;
-	uint64_t arg;      /* %ebx (PVH) or %rsi (Linux) */
-	uint64_t pagetable; /* CR3 for the 64-bit entry */
-	uint64_t gdt;       /* GDT base for the 64-bit entry */
-};
 
 struct boot_request {
 	const uint8_t *kernel;
@@ -82,7 +74,6 @@ void elf_seg_get(const uint8_t *img, const struct elf_phdrs *t, unsigned i, stru
 int elf_pvh_entry(const uint8_t *img, size_t len, uint64_t *entry);
 
 /* Guest addresses used by the loaders (see docs/platform.md). */
-#define BOOT_GDT_ADDR 0x500
 #define BOOT_PVH_INFO 0x6000
 #define BOOT_PVH_MEMMAP 0x6100
 #define BOOT_PVH_MODLIST 0x6800

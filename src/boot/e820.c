@@ -3,12 +3,6 @@
 #include <errno.h>
 #include <string.h>
 
-void ram_layout_for(uint64_t mem_bytes, struct ram_layout *out)
-{
-	out->low_size = mem_bytes < PCI_HOLE_START ? mem_bytes : PCI_HOLE_START;
-	out->high_size = mem_bytes - out->low_size;
-}
-
 static void add(struct e820_table *t, uint64_t addr, uint64_t size, uint32_t type)
 {
 	t->e[t->nr++] = (struct e820_entry){ addr, size, type };

@@ -4,13 +4,13 @@
 #define DOMUS_E820_H
 #include <stdint.h>
 
+#include "vmm/ram_layout.h"
+
 #define E820_RAM 1
 #define E820_RESERVED 2
 #define E820_ACPI 3
 
 #define E820_MAX 16
-#define PCI_HOLE_START 0xC0000000ull
-#define HIGH_RAM_START 0x100000000ull
 #define EBDA_START 0x9FC00ull
 #define BIOS_AREA_START 0xE0000ull /* ACPI tables, MP table: reserved */
 #define ONE_MIB 0x100000ull
@@ -25,13 +25,6 @@ struct e820_table {
 	int nr;
 };
 
-/* Where RAM goes for mem_bytes of guest memory. */
-struct ram_layout {
-	uint64_t low_size;  /* RAM from 0 */
-	uint64_t high_size; /* RAM from 4 GiB */
-};
-
-void ram_layout_for(uint64_t mem_bytes, struct ram_layout *out);
 /* Fill t for the layout; needs mem ≥ 2 MiB. Returns 0 or -EINVAL. */
 int e820_build(struct e820_table *t, const struct ram_layout *l);
 /* Total bytes of E820_RAM entries. */

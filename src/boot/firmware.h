@@ -11,7 +11,6 @@
 #define FIRMWARE_MAX (16u << 20)
 #define FIRMWARE_LOW_ALIAS 0xE0000u  /* the last 128 KiB appear here */
 #define FIRMWARE_LOW_ALIAS_LEN (128u << 10)
-#define FIRMWARE_DEFAULT "/usr/share/seabios/bios-256k.bin"
 
 struct firmware {
 	uint8_t *image; /* page-aligned private copy, mapped as the ROM */

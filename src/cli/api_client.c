@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "manager/domain_files.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define REPLY_MAX (16u << 20)
 #define REPLY_TIMEOUT_MS 180000 /* create waits for the monitor, destroy for its end */

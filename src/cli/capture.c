@@ -12,7 +12,7 @@
 
 #include "cli/api_client.h"
 #include "cli/cli.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 static int capture(int argc, char **argv, const char *verb, const char *help)
 {

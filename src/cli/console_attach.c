@@ -13,7 +13,8 @@
 
 #include "cli/api_client.h"
 #include "cli/cli.h"
-#include "vmm/log.h"
+#include "lib/fdio.h"
+#include "lib/log.h"
 
 #define CTRL_RBRACKET 0x1d
 
@@ -25,20 +26,6 @@ static void restore_tty(void)
 	if (saved_ok)
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
 	saved_ok = 0;
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* Relay until Ctrl-] or the console closes. Returns 0 on a detach or the domain's end. */

@@ -12,8 +12,8 @@
 
 #include "cli/api_client.h"
 #include "cli/cli.h"
-#include "manager/atomic_file.h"
-#include "vmm/log.h"
+#include "lib/atomic_file.h"
+#include "lib/log.h"
 
 #define CONFIG_MAX (1u << 20)
 #define SHUTDOWN_TIMEOUT_S 60

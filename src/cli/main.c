@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "monitor/monitor.h"
 
 struct subcommand {
 	const char *name;

@@ -1,12 +1,12 @@
 /* domus net-link: plug or unplug a NIC's cable on a running domain, through its monitor's
- * control socket (the "net-link" command of cli/monitor_ctl.h). */
+ * control socket (the "net-link" command of monitor/monitor_ctl.h). */
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "vmm/control.h"
-#include "vmm/log.h"
+#include "lib/control.h"
+#include "lib/log.h"
 
 #define CALL_TIMEOUT_MS 5000
 

@@ -9,7 +9,7 @@
 
 #include "cli/api_client.h"
 #include "cli/cli.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define MAX_TRACKED 1024
 

@@ -213,7 +213,7 @@ static bool name_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > DOMCFG_NAME_MAX || s[0] == '-' || s[0] == '.')
+	if (n == 0 || n > DOMUS_NAME_MAX || s[0] == '-' || s[0] == '.')
 		return false;
 	for (; *s; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
@@ -408,7 +408,7 @@ static int build_disks(struct build *b)
 	char msg[200], buf[48];
 	int r;
 
-	if ((r = get_spec_list(b, "disk", DOMCFG_MAX_DISKS, &list)) < 0 ||
+	if ((r = get_spec_list(b, "disk", DOMUS_MAX_DISKS, &list)) < 0 ||
 	    !list || !list->nitems)
 		return r;
 	dc->disks = calloc(list->nitems, sizeof(*dc->disks));
@@ -452,7 +452,7 @@ static int build_nics(struct build *b)
 	char msg[200], buf[48];
 	int r;
 
-	if ((r = get_spec_list(b, "vif", DOMCFG_MAX_NICS, &list)) < 0 ||
+	if ((r = get_spec_list(b, "vif", DOMUS_MAX_NICS, &list)) < 0 ||
 	    !list || !list->nitems)
 		return r;
 	dc->nics = calloc(list->nitems, sizeof(*dc->nics));
@@ -509,7 +509,7 @@ static int build(struct build *b)
 	const struct xlcfg_setting *s;
 	int r, v;
 	uint64_t u;
-	char buf[DOMCFG_NAME_MAX + 8];
+	char buf[DOMUS_NAME_MAX + 8];
 
 	if ((r = check_keys(b)) < 0)
 		return r;
@@ -522,7 +522,7 @@ static int build(struct build *b)
 		return berr(b, s->source, s->line, "bad name '%s' (1-%d letters, "
 			    "digits, '-', '_', '.'; not starting with '-' or "
 			    "'.')", xlcfg_printable(buf, sizeof(buf), dc->name),
-			    DOMCFG_NAME_MAX);
+			    DOMUS_NAME_MAX);
 	}
 	if ((r = get_str(b, "kernel", &dc->kernel)) < 0 ||
 	    (r = get_str(b, "ramdisk", &dc->ramdisk)) < 0 ||
@@ -530,11 +530,11 @@ static int build(struct build *b)
 		return r;
 
 	dc->memory_mib = 128;
-	if ((r = get_u64(b, "memory", 1, DOMCFG_MAX_MEMORY,
+	if ((r = get_u64(b, "memory", 1, DOMUS_MAX_MEMORY_MIB,
 			 &dc->memory_mib)) < 0)
 		return r;
 	dc->maxmem_mib = dc->memory_mib;
-	if ((r = get_u64(b, "maxmem", 1, DOMCFG_MAX_MEMORY,
+	if ((r = get_u64(b, "maxmem", 1, DOMUS_MAX_MEMORY_MIB,
 			 &dc->maxmem_mib)) < 0)
 		return r;
 	if (dc->maxmem_mib < dc->memory_mib) {
@@ -545,7 +545,7 @@ static int build(struct build *b)
 			    (unsigned long long)dc->memory_mib);
 	}
 	u = 1;
-	if ((r = get_u64(b, "vcpus", 1, DOMCFG_MAX_VCPUS, &u)) < 0)
+	if ((r = get_u64(b, "vcpus", 1, DOMUS_MAX_VCPUS, &u)) < 0)
 		return r;
 	dc->vcpus = (unsigned)u;
 	if ((r = get_str(b, "cpus", &dc->cpus)) < 0)

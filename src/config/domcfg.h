@@ -19,13 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config/limits.h"
 #include "config/xlcfg.h"
 
-#define DOMCFG_MAX_VCPUS  255           /* xAPIC IDs */
-#define DOMCFG_MAX_MEMORY (1ull << 24)  /* MiB: 16 TiB */
-#define DOMCFG_MAX_DISKS  64
-#define DOMCFG_MAX_NICS   32
-#define DOMCFG_NAME_MAX   64
 
 enum domcfg_type {
 	DOMCFG_TYPE_PV,
@@ -42,6 +38,9 @@ enum domcfg_action {
 	DOMCFG_ACTION_COREDUMP_DESTROY,
 	DOMCFG_ACTION_COREDUMP_RESTART,
 };
+
+/* The BIOS an FV guest boots when its config names none (Debian's seabios package). */
+#define FIRMWARE_DEFAULT "/usr/share/seabios/bios-256k.bin"
 
 enum domcfg_firmware {
 	DOMCFG_FW_DEFAULT,      /* not given: SeaBIOS for hvm */

@@ -6,11 +6,7 @@
 #include <string.h>
 
 #include "config/domcfg.h"
-#include "machine_pc.h"
-#include "vmm/log.h"
-
-#define FV_IDE_DRIVES 4
-
+#include "lib/log.h"
 
 static int check_fv(const struct domain_config *dc, const char *src, char *err, size_t errlen)
 {
@@ -22,7 +18,7 @@ static int check_fv(const struct domain_config *dc, const char *src, char *err, 
 			    "version of Domus", src);
 	for (size_t i = 0; i < dc->ndisks; i++) {
 		const struct domcfg_disk *d = &dc->disks[i];
-		if (d->bus != DOMCFG_BUS_HD || d->partition || d->index >= FV_IDE_DRIVES)
+		if (d->bus != DOMCFG_BUS_HD || d->partition || d->index >= DOMUS_IDE_DRIVES)
 			return errf(err, errlen, "%s:%d: disk %s: an FV guest has IDE drives hda "
 				    "to hdd", src, d->line, d->vdev);
 		if (d->format != DOMCFG_DISK_RAW && d->format != DOMCFG_DISK_EMPTY)
@@ -38,9 +34,9 @@ static int check_fv(const struct domain_config *dc, const char *src, char *err, 
 
 static int check_pv(const struct domain_config *dc, const char *src, char *err, size_t errlen)
 {
-	if (dc->ndisks > MACHINE_MAX_DISKS)
+	if (dc->ndisks > DOMUS_MAX_DISKS)
 		return errf(err, errlen, "%s:%d: at most %d disks", src,
-			    dc->disks[MACHINE_MAX_DISKS].line, MACHINE_MAX_DISKS);
+			    dc->disks[DOMUS_MAX_DISKS].line, DOMUS_MAX_DISKS);
 	for (size_t i = 0; i < dc->ndisks; i++) {
 		const struct domcfg_disk *d = &dc->disks[i];
 		if (d->cdrom || d->format != DOMCFG_DISK_RAW)
@@ -48,9 +44,9 @@ static int check_pv(const struct domain_config *dc, const char *src, char *err, 
 				    "raw images; %s is not supported", src, d->line, d->vdev,
 				    d->cdrom ? "a CD-ROM" : domcfg_format_name(d->format));
 	}
-	if (dc->nnics > MACHINE_MAX_NICS)
+	if (dc->nnics > DOMUS_MAX_NICS)
 		return errf(err, errlen, "%s:%d: at most %d NICs", src,
-			    dc->nics[MACHINE_MAX_NICS].line, MACHINE_MAX_NICS);
+			    dc->nics[DOMUS_MAX_NICS].line, DOMUS_MAX_NICS);
 	for (size_t i = 0; i < dc->nnics; i++) {
 		const struct domcfg_nic *n = &dc->nics[i];
 		if (n->model && strcmp(n->model, "virtio") && strcmp(n->model, "virtio-net"))

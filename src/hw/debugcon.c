@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "vmm/log.h"
+#include "lib/log.h"
 
 static void flush(struct debugcon *d)
 {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define PORT_SEL 0
 #define PORT_DATA 1

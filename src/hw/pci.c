@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/log.h"
+#include "lib/log.h"
 
 /* PIRQ A..D. ISA IRQs, not IOAPIC pins 16-23, because on PVM hosts only the 8259 PIC delivers
  * and it has 16 inputs; 9 (SCI) and the legacy devices' IRQs are avoided. */

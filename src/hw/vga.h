@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "backend/text_screen.h"
 #include "vmm/bus.h"
 
 #define VGA_PORT 0x3B0
@@ -18,8 +19,6 @@
 #define VGA_MEM 0xA0000
 #define VGA_MEM_LEN 0x20000
 #define VGA_PLANE 0x10000
-#define VGA_MAX_COLS 132
-#define VGA_MAX_ROWS 60
 
 struct vga {
 	pthread_mutex_t lock;
@@ -34,14 +33,6 @@ struct vga {
 	unsigned st1_reads;
 };
 
-struct vga_text {
-	unsigned cols, rows;
-	uint16_t cell[VGA_MAX_ROWS][VGA_MAX_COLS]; /* character | attribute << 8 */
-	int cursor; /* shown */
-	unsigned cursor_row, cursor_col;
-	uint8_t rgb[16][3]; /* the 16 text colours through the attribute palette and the DAC */
-	int blink; /* attribute bit 7 blinks (else it is a background intensity bit) */
-};
 
 extern const struct io_ops vga_port_ops; /* at VGA_PORT */
 extern const struct io_ops vga_mem_ops;  /* at VGA_MEM */

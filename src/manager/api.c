@@ -17,9 +17,9 @@
 #include "config/domcfg.h"
 #include "config/xlcfg.h"
 #include "manager/domusd.h"
-#include "manager/json_get.h"
+#include "lib/json_get.h"
 #include "vmm/kvm_host.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define BODY_MAX (1u << 20)
 #define DESTROY_WAIT_S 15
@@ -299,7 +299,7 @@ static int build_launch(struct json_object *body, struct dom_launch *l, char *na
 static void create_domain(struct domusd *d, struct json_object *body, struct reply *r)
 {
 	struct dom_launch l;
-	char name[DOMCFG_NAME_MAX + 1], err[1024];
+	char name[DOMUS_NAME_MAX + 1], err[1024];
 	if (build_launch(body, &l, name, sizeof(name), r) < 0)
 		return;
 	if (!strcmp(name, "Domain-0")) {

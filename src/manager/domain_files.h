@@ -8,7 +8,7 @@
  *   RUN/domusd.sock              the API (HTTP/1.1 + JSON)
  *   RUN/domusd.pid               the daemon's pid, locked while it runs
  *   RUN/domains/ID/domain.json   domusd's record of domain ID (written atomically)
- *   RUN/domains/ID/control.sock  the monitor's control socket (see vmm/control.h)
+ *   RUN/domains/ID/control.sock  the monitor's control socket (see lib/control.h)
  *   RUN/domains/ID/console.sock  the domain's console (see backend/conmux.h)
  *   RUN/domains/ID/exit.json     written by the monitor when the guest ended, and why
  *   LIB/next-domid               the next domain ID

@@ -33,7 +33,7 @@ enum dom_state {
 
 struct domain {
 	struct domain *next;
-	char name[DOMCFG_NAME_MAX + 32]; /* room for "--incarnation-N" */
+	char name[DOMUS_NAME_MAX + 32]; /* room for "--incarnation-N" */
 	unsigned domid;
 	enum dom_state state;
 	struct dom_launch l;

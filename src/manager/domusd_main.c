@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 #include "manager/domusd.h"
-#include "vmm/log.h"
+#include "lib/log.h"
+#include "lib/signals.h"
 
 static void usage(FILE *f)
 {
@@ -110,16 +111,9 @@ int main(int argc, char **argv)
 	if (ftruncate(pidfd, 0) < 0 || pwrite(pidfd, pidtext, (size_t)plen, 0) != plen)
 		log_warn("domusd: %s: %s", path, strerror(errno));
 
-	sigset_t sigs;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	int sfd = stop_signals_fd();
 	if (sfd < 0) {
-		log_err("domusd: signalfd: %s", strerror(errno));
+		log_err("domusd: signalfd: %s", strerror(-sfd));
 		return 1;
 	}
 

@@ -1,5 +1,5 @@
 /* A domain's launch settings: from the config, to and from the domain record, to the monitor's
- * command line (the options cmd_vmm in cli/vmm.c parses). */
+ * command line (the options cmd_vmm in monitor/domus_vmm.c parses). */
 #include "manager/launch.h"
 
 #include <errno.h>
@@ -9,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "boot/firmware.h"
-#include "manager/json_get.h"
+#include "lib/json_get.h"
 
 static char *dup_or_null(const char *s)
 {
@@ -105,8 +104,8 @@ int launch_from_config(struct dom_launch *l, const struct domain_config *dc, con
 		.maxmem_mib = dc->maxmem_mib,
 		.vcpus = dc->vcpus,
 		.fv = dc->type == DOMCFG_TYPE_HVM,
-		.ndisks = dc->ndisks > LAUNCH_MAX_DISKS ? LAUNCH_MAX_DISKS : (unsigned)dc->ndisks,
-		.nnics = dc->nnics > LAUNCH_MAX_NICS ? LAUNCH_MAX_NICS : (unsigned)dc->nnics,
+		.ndisks = dc->ndisks > DOMUS_MAX_DISKS ? DOMUS_MAX_DISKS : (unsigned)dc->ndisks,
+		.nnics = dc->nnics > DOMUS_MAX_NICS ? DOMUS_MAX_NICS : (unsigned)dc->nnics,
 		.on_poweroff = dc->on_poweroff,
 		.on_reboot = dc->on_reboot,
 		.on_crash = dc->on_crash,
@@ -230,8 +229,8 @@ int launch_from_json(struct dom_launch *l, struct json_object *o)
 {
 	memset(l, 0, sizeof(*l));
 	const char *type = json_get_str(o, "type"), *boot = json_get_str(o, "boot");
-	struct json_object *disks = get_array(o, "disks", LAUNCH_MAX_DISKS, &l->ndisks);
-	struct json_object *nics = get_array(o, "nics", LAUNCH_MAX_NICS, &l->nnics);
+	struct json_object *disks = get_array(o, "disks", DOMUS_MAX_DISKS, &l->ndisks);
+	struct json_object *nics = get_array(o, "nics", DOMUS_MAX_NICS, &l->nnics);
 	l->memory_mib = (uint64_t)json_get_i64(o, "memory_mib");
 	l->maxmem_mib = (uint64_t)json_get_i64(o, "maxmem_mib");
 	l->vcpus = (unsigned)json_get_i64(o, "vcpus");
@@ -249,8 +248,8 @@ int launch_from_json(struct dom_launch *l, struct json_object *o)
 	view.source = (char *)(uintptr_t)json_get_str(o, "source");
 	if (!(l->fv ? view.firmware : view.kernel))
 		return -EINVAL;
-	struct dom_disk dv[LAUNCH_MAX_DISKS];
-	struct dom_nic nv[LAUNCH_MAX_NICS];
+	struct dom_disk dv[DOMUS_MAX_DISKS];
+	struct dom_nic nv[DOMUS_MAX_NICS];
 	for (unsigned i = 0; i < l->ndisks; i++) {
 		struct json_object *j = json_object_array_get_idx(disks, i);
 		const char *path = json_get_str(j, "path"), *vdev = json_get_str(j, "vdev");

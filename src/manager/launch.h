@@ -8,8 +8,6 @@
 
 #include "config/domcfg.h"
 
-#define LAUNCH_MAX_DISKS 16
-#define LAUNCH_MAX_NICS 8
 
 /* A drive: a virtio-blk disk (PV) or an IDE disk or CD-ROM drive (FV). */
 struct dom_disk {
@@ -56,7 +54,7 @@ int launch_from_json(struct dom_launch *l, struct json_object *o);
 /* Append the monitor options that describe the machine (memory, vCPUs, kernel or firmware,
  * drives, NICs) to argv, which has room for *n + LAUNCH_MAX_ARGS more; the strings live in
  * store (freed by launch_args_free). 0, or -ENOMEM. */
-#define LAUNCH_MAX_ARGS (16 + 2 * (LAUNCH_MAX_DISKS + LAUNCH_MAX_NICS))
+#define LAUNCH_MAX_ARGS (16 + 2 * (DOMUS_MAX_DISKS + DOMUS_MAX_NICS))
 struct launch_args {
 	char *s[LAUNCH_MAX_ARGS];
 	unsigned n;

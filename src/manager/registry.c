@@ -9,10 +9,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "manager/json_get.h"
-#include "manager/atomic_file.h"
+#include "lib/json_get.h"
+#include "lib/atomic_file.h"
 #include "manager/domusd.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define RECORD_MAX (256u << 10)
 

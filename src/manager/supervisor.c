@@ -15,10 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "manager/atomic_file.h"
+#include "lib/atomic_file.h"
 #include "manager/domusd.h"
-#include "vmm/control.h"
-#include "vmm/log.h"
+#include "lib/control.h"
+#include "lib/log.h"
 
 #define MAX_ARGS (24 + LAUNCH_MAX_ARGS)
 
@@ -302,7 +302,7 @@ void dom_ended(struct domusd *d, struct domain *dom)
 			char old[sizeof(dom->name)];
 			snprintf(old, sizeof(old), "%s", dom->name);
 			snprintf(dom->name, sizeof(dom->name), "%.*s--incarnation-%u",
-				 DOMCFG_NAME_MAX, old, dom->restarts);
+				 DOMUS_NAME_MAX, old, dom->restarts);
 			struct domain *n = dom_reserve(d, old, &dom->l);
 			if (n) {
 				n->restarts = dom->restarts + 1;

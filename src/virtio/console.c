@@ -6,7 +6,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define VCON_CFG_SIZE 12 /* cols, rows, max_nr_ports, emerg_wr: unused without features */
 

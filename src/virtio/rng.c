@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "vmm/log.h"
+#include "lib/log.h"
 
 /* At most this much entropy per request, so one greedy driver cannot stall the I/O thread. */
 #define RNG_MAX_PER_REQ 4096

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/log.h"
+#include "lib/log.h"
 
 /* virtio_pci_cap cfg_type values (virtio 1.2, 4.1.4). */
 #define CAP_COMMON 1

@@ -20,7 +20,7 @@
 #include "hw/pci.h"
 #include "hw/pci_msix.h"
 #include "virtio/virtqueue.h"
-#include "vmm/event_loop.h"
+#include "lib/event_loop.h"
 
 #define VIRTIO_PCI_VENDOR 0x1AF4
 #define VIRTIO_PCI_MAX_QUEUES 8

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/log.h"
+#include "lib/log.h"
 
 /* The driver writes the rings concurrently: every shared field is read once through a
  * volatile pointer, and ordering against the index uses explicit fences. */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/log.h"
+#include "lib/log.h"
 
 void bus_init(struct bus *b, const char *name)
 {

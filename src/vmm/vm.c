@@ -14,9 +14,10 @@
 #include <unistd.h>
 
 #include "vmm/cpuid.h"
+#include "vmm/ram_layout.h"
 #include "vmm/emu_cpu.h"
 #include "vmm/emulate.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define KICK_SIGNAL SIGUSR1
 #define KVM_TSS_ADDR 0xFFFBD000u

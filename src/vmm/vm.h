@@ -12,7 +12,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "boot/boot.h"
+#include "vmm/boot_entry.h"
 #include "vmm/bus.h"
 #include "vmm/guest_mem.h"
 #include "vmm/irq_routing.h"

@@ -9,7 +9,7 @@
 
 #include "virtio/blk_req.h"
 #include "virtio/virtqueue.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define RAM 65536
 

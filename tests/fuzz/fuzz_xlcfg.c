@@ -81,13 +81,13 @@ static void poke_specs(const struct xlval *v)
 static void check_config(const struct domain_config *dc)
 {
 	ASSERT(dc->name && *dc->name);
-	ASSERT(dc->memory_mib >= 1 && dc->memory_mib <= DOMCFG_MAX_MEMORY);
+	ASSERT(dc->memory_mib >= 1 && dc->memory_mib <= DOMUS_MAX_MEMORY_MIB);
 	ASSERT(dc->maxmem_mib >= dc->memory_mib);
-	ASSERT(dc->vcpus >= 1 && dc->vcpus <= DOMCFG_MAX_VCPUS);
+	ASSERT(dc->vcpus >= 1 && dc->vcpus <= DOMUS_MAX_VCPUS);
 	ASSERT(dc->type == DOMCFG_TYPE_HVM || dc->kernel);
 	ASSERT(strlen(dc->boot) >= 1 && strspn(dc->boot, "cdn") ==
 	       strlen(dc->boot));
-	ASSERT(dc->ndisks <= DOMCFG_MAX_DISKS && dc->nnics <= DOMCFG_MAX_NICS);
+	ASSERT(dc->ndisks <= DOMUS_MAX_DISKS && dc->nnics <= DOMUS_MAX_NICS);
 	for (size_t i = 0; i < dc->nnics; i++) {
 		ASSERT(dc->nics[i].devid >= 0);
 		for (size_t j = 0; j < i; j++) {

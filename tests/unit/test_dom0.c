@@ -10,10 +10,10 @@
 #include <unistd.h>
 
 #include "backend/conmux.h"
-#include "manager/atomic_file.h"
+#include "lib/atomic_file.h"
 #include "manager/domain_files.h"
 #include "unit.h"
-#include "vmm/control.h"
+#include "lib/control.h"
 
 static char tmpdir[64];
 

@@ -1,4 +1,4 @@
-#include "vmm/control.h"
+#include "lib/control.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define CLIENT_TIMEOUT_MS 5000
 

@@ -1,5 +1,5 @@
 /* The control-socket commands every monitor serves: domus-vmm (under domusd) and `domus run
- * --control`. The socket protocol itself is vmm/control.h: one line in, one JSON object out. */
+ * --control`. The socket protocol itself is lib/control.h: one line in, one JSON object out. */
 #ifndef DOMUS_MONITOR_CTL_H
 #define DOMUS_MONITOR_CTL_H
 #include <stddef.h>

@@ -25,15 +25,16 @@
 #include "backend/conmux.h"
 #include "boot/boot.h"
 #include "boot/cmdline.h"
-#include "cli/cli.h"
-#include "cli/monitor_ctl.h"
+#include "monitor/monitor.h"
+#include "monitor/monitor_ctl.h"
 #include "config/domcfg.h"
 #include "machine_pc.h"
-#include "manager/atomic_file.h"
+#include "lib/atomic_file.h"
 #include "manager/domain_files.h"
-#include "vmm/control.h"
+#include "lib/control.h"
 #include "vmm/coredump.h"
-#include "vmm/log.h"
+#include "lib/log.h"
+#include "lib/signals.h"
 
 #define MAX_KERNEL_BYTES (512ull << 20)
 
@@ -268,17 +269,15 @@ static int serve(struct vmm *v, int sfd)
 	return 0;
 }
 
-#define VMM_MAX_IDE 4
-
 struct vmm_opts {
 	const char *kernel, *initrd, *cmdline, *console_log, *firmware, *boot;
 	unsigned long long memory_mib, vcpus;
 	int pvm_aware, triple_fault_reset, ready_fd;
-	struct machine_disk disks[MACHINE_MAX_DISKS];
+	struct machine_disk disks[DOMUS_MAX_DISKS];
 	unsigned ndisks;
-	struct machine_nic nics[MACHINE_MAX_NICS];
+	struct machine_nic nics[DOMUS_MAX_NICS];
 	unsigned nnics;
-	struct machine_ide ide[VMM_MAX_IDE];
+	struct machine_ide ide[DOMUS_IDE_DRIVES];
 	unsigned nide;
 };
 
@@ -307,7 +306,7 @@ static int opt_disk(struct vmm_opts *o, char *arg)
 {
 	char *f[3];
 	int ro;
-	if (o->ndisks == MACHINE_MAX_DISKS || split(arg, f, 3) < 0 || !f[0][0] ||
+	if (o->ndisks == DOMUS_MAX_DISKS || split(arg, f, 3) < 0 || !f[0][0] ||
 	    ro_rw(f[1], &ro) < 0 || !f[2][0])
 		return -1;
 	o->disks[o->ndisks++] = (struct machine_disk){ .path = f[2], .readonly = ro,
@@ -320,7 +319,7 @@ static int opt_ide(struct vmm_opts *o, char *arg)
 {
 	char *f[4];
 	int ro;
-	if (o->nide == VMM_MAX_IDE || split(arg, f, 4) < 0 || strlen(f[0]) != 1 ||
+	if (o->nide == DOMUS_IDE_DRIVES || split(arg, f, 4) < 0 || strlen(f[0]) != 1 ||
 	    f[0][0] < '0' || f[0][0] > '3' || ro_rw(f[2], &ro) < 0)
 		return -1;
 	int cdrom = !strcmp(f[1], "cdrom");
@@ -338,7 +337,7 @@ static int opt_ide(struct vmm_opts *o, char *arg)
 static int opt_net(struct vmm_opts *o, char *arg)
 {
 	char *f[3];
-	if (o->nnics == MACHINE_MAX_NICS || split(arg, f, 3) < 0 || strchr(f[2], ',') ||
+	if (o->nnics == DOMUS_MAX_NICS || split(arg, f, 3) < 0 || strchr(f[2], ',') ||
 	    strlen(f[2]) >= 16)
 		return -1;
 	struct machine_nic *n = &o->nics[o->nnics];
@@ -461,22 +460,22 @@ int cmd_vmm(int argc, char **argv)
 		case 'P': o.pvm_aware = 1; break;
 		case 'T': o.triple_fault_reset = 1; break;
 		case 'I':
-			if (cli_parse_uint("vmm: domid", optarg, 0x7FEF, &num) < 0)
+			if (arg_parse_uint("vmm: domid", optarg, 0x7FEF, &num) < 0)
 				return DOMUS_EXIT_USAGE;
 			v.domid = (unsigned)num;
 			break;
 		case 'r':
-			if (cli_parse_uint("vmm: ready-fd", optarg, INT_MAX, &num) < 0)
+			if (arg_parse_uint("vmm: ready-fd", optarg, INT_MAX, &num) < 0)
 				return DOMUS_EXIT_USAGE;
 			o.ready_fd = (int)num;
 			fcntl(o.ready_fd, F_SETFD, FD_CLOEXEC);
 			break;
 		case 'm':
-			if (cli_parse_uint("vmm: memory", optarg, 1ull << 24, &o.memory_mib) < 0)
+			if (arg_parse_uint("vmm: memory", optarg, 1ull << 24, &o.memory_mib) < 0)
 				return DOMUS_EXIT_USAGE;
 			break;
 		case 'n':
-			if (cli_parse_uint("vmm: vcpus", optarg, 1024, &o.vcpus) < 0)
+			if (arg_parse_uint("vmm: vcpus", optarg, 1024, &o.vcpus) < 0)
 				return DOMUS_EXIT_USAGE;
 			break;
 		case 'h':
@@ -518,16 +517,9 @@ int cmd_vmm(int argc, char **argv)
 	int watch_user = o.kernel && host.mode == HOST_PVM && kernel_is_linux(kernel, kernel_len) &&
 			 !o.pvm_aware;
 
-	sigset_t sigs;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	sfd = stop_signals_fd();
 	if (sfd < 0) {
-		snprintf(err, sizeof(err), "signalfd: %s", strerror(errno));
+		snprintf(err, sizeof(err), "signalfd: %s", strerror(-sfd));
 		goto out;
 	}
 

@@ -1,4 +1,4 @@
-#include "vmm/event_loop.h"
+#include "lib/event_loop.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "vmm/log.h"
+#include "lib/log.h"
 
 struct evl_entry {
 	int fd;

@@ -1,4 +1,4 @@
-#include "manager/atomic_file.h"
+#include "lib/atomic_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,19 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
+#include "lib/fdio.h"
 
 static void sync_parent(const char *path)
 {

@@ -1,4 +1,4 @@
-#include "manager/json_get.h"
+#include "lib/json_get.h"
 
 const char *json_get_str(struct json_object *o, const char *key)
 {

@@ -1,4 +1,4 @@
-#include "vmm/msi_kvm.h"
+#include "hw/msi_kvm.h"
 
 #include <errno.h>
 #include <string.h>
@@ -6,7 +6,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "vmm/log.h"
+#include "lib/log.h"
 
 int msi_kvm_init(struct msi_kvm *k, int vm_fd, struct irq_routing *r, unsigned nvec)
 {

@@ -1,4 +1,4 @@
-#include "cli/monitor_ctl.h"
+#include "monitor/monitor_ctl.h"
 
 #include <json-c/json.h>
 #include <stdatomic.h>
@@ -8,7 +8,7 @@
 
 #include "machine_fv.h"
 #include "vmm/coredump.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 static void add_nic(struct machine *m, unsigned i, struct json_object *o)
 {

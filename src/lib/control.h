@@ -2,7 +2,7 @@
  *
  * A client (domusd, or `socat - UNIX:control.sock`) connects, sends a command such as
  * "pause\n" and reads one line of JSON: {"ok":true,...} or {"ok":false,"error":"why"}; then
- * the monitor closes the connection. Commands (see handle() in cli/vmm.c): status, pause,
+ * the monitor closes the connection. Commands (see handle() in monitor/domus_vmm.c): status, pause,
  * unpause, power-button, reset, destroy, screenshot PATH, dump-core PATH. The socket is served on the monitor's event loop, so a command
  * never races another; a slow client is dropped after a few seconds. */
 #ifndef DOMUS_CONTROL_H

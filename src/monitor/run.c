@@ -16,17 +16,17 @@
 #include "boot/boot.h"
 #include "boot/cmdline.h"
 #include "boot/firmware.h"
-#include "cli/cli.h"
-#include "cli/monitor_ctl.h"
+#include "monitor/monitor.h"
+#include "monitor/monitor_ctl.h"
 #include "config/domcfg.h"
 #include "machine_fv.h"
 #include "machine_pc.h"
-#include "vmm/control.h"
-#include "vmm/log.h"
+#include "lib/control.h"
+#include "lib/log.h"
+#include "lib/signals.h"
 
 #define MAX_KERNEL_BYTES (512ull << 20)
 #define MAX_OVERRIDES 64
-#define MAX_IDE 4
 
 struct runner {
 	pthread_mutex_t lock;
@@ -112,20 +112,6 @@ static uint8_t *read_file(const char *what, const char *path, uint64_t max, size
 	return buf;
 }
 
-int cli_parse_uint(const char *what, const char *s, unsigned long long max,
-		   unsigned long long *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v > max) {
-		log_err("%s '%s': not a number between 0 and %llu", what, s, max);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
 static void on_quit(void *ctx)
 {
 	struct runner *r = ctx;
@@ -190,22 +176,22 @@ struct run_opts {
 	const char *kernel, *initrd, *cmdline;
 	unsigned long long memory_mib, vcpus;
 	int no_reboot, triple_fault_reset, pvm_aware;
-	struct machine_disk disks[MACHINE_MAX_DISKS];
-	char disk_specs[MACHINE_MAX_DISKS][1024]; /* --disk arguments, split in place */
-	char disk_names[MACHINE_MAX_DISKS][16];
+	struct machine_disk disks[DOMUS_MAX_DISKS];
+	char disk_specs[DOMUS_MAX_DISKS][1024]; /* --disk arguments, split in place */
+	char disk_names[DOMUS_MAX_DISKS][16];
 	unsigned ndisks;
 	const char *hvc;
 	int rng;
 	const char *name;
 	const char *control;
-	struct machine_nic nics[MACHINE_MAX_NICS];
-	char nic_specs[MACHINE_MAX_NICS][256];
-	bool nic_mac_set[MACHINE_MAX_NICS];
+	struct machine_nic nics[DOMUS_MAX_NICS];
+	char nic_specs[DOMUS_MAX_NICS][256];
+	bool nic_mac_set[DOMUS_MAX_NICS];
 	unsigned nnics;
 	/* FV: firmware boot with IDE drives */
 	int fv, fv_devices;
 	const char *firmware, *boot, *screenshot;
-	struct machine_ide ide[MAX_IDE];
+	struct machine_ide ide[DOMUS_IDE_DRIVES];
 	unsigned nide;
 	long long power_button_ms; /* -1: never */
 };
@@ -214,11 +200,11 @@ struct run_opts {
 static int add_ide(struct run_opts *o, const char *path, int cdrom, int want, int readonly)
 {
 	static const unsigned order[] = { 0, 1, 3, 2 };
-	int used[MAX_IDE] = { 0 };
+	int used[DOMUS_IDE_DRIVES] = { 0 };
 	for (unsigned i = 0; i < o->nide; i++)
 		used[o->ide[i].index] = 1;
-	int at = want >= 0 && want < MAX_IDE && !used[want] ? want : -1;
-	for (unsigned i = 0; at < 0 && i < MAX_IDE; i++)
+	int at = want >= 0 && want < DOMUS_IDE_DRIVES && !used[want] ? want : -1;
+	for (unsigned i = 0; at < 0 && i < DOMUS_IDE_DRIVES; i++)
 		if (!used[order[i]])
 			at = (int)order[i];
 	if (at < 0 || (want >= 0 && at != want)) {
@@ -235,7 +221,7 @@ static int add_ide(struct run_opts *o, const char *path, int cdrom, int want, in
 static int parse_net_opt(struct run_opts *o, const char *arg)
 {
 	unsigned i = o->nnics;
-	if (i == MACHINE_MAX_NICS || strlen(arg) >= sizeof(o->nic_specs[0])) {
+	if (i == DOMUS_MAX_NICS || strlen(arg) >= sizeof(o->nic_specs[0])) {
 		log_err("--net %s: too many NICs or too long", arg);
 		return -1;
 	}
@@ -293,8 +279,8 @@ static int open_hvc(const char *spec, int *out, int *in)
 static int parse_disk_opt(struct run_opts *o, const char *arg)
 {
 	unsigned i = o->ndisks;
-	if (i == MACHINE_MAX_DISKS) {
-		log_err("--disk %s: at most %d disks", arg, MACHINE_MAX_DISKS);
+	if (i == DOMUS_MAX_DISKS) {
+		log_err("--disk %s: at most %d disks", arg, DOMUS_MAX_DISKS);
 		return -1;
 	}
 	char *s = o->disk_specs[i];
@@ -360,8 +346,8 @@ static int apply_config(const char *path, const char *const *ov, size_t nov, str
 	}
 	for (size_t i = 0; i < dc->nnics; i++) {
 		const struct domcfg_nic *n = &dc->nics[i];
-		if (o->nnics == MACHINE_MAX_NICS) { /* with the --net ones */
-			log_err("%s:%d: at most %d NICs", path, n->line, MACHINE_MAX_NICS);
+		if (o->nnics == DOMUS_MAX_NICS) { /* with the --net ones */
+			log_err("%s:%d: at most %d NICs", path, n->line, DOMUS_MAX_NICS);
 			return -1;
 		}
 		struct machine_nic *m = &o->nics[o->nnics];
@@ -375,8 +361,8 @@ static int apply_config(const char *path, const char *const *ov, size_t nov, str
 		o->name = dc->name;
 	for (size_t i = 0; i < dc->ndisks; i++) {
 		const struct domcfg_disk *d = &dc->disks[i];
-		if (o->ndisks == MACHINE_MAX_DISKS) {
-			log_err("%s:%d: at most %d disks", path, d->line, MACHINE_MAX_DISKS);
+		if (o->ndisks == DOMUS_MAX_DISKS) {
+			log_err("%s:%d: at most %d disks", path, d->line, DOMUS_MAX_DISKS);
 			return -1;
 		}
 		o->disks[o->ndisks++] = (struct machine_disk){ .path = d->target,
@@ -443,12 +429,12 @@ int cmd_run(int argc, char **argv)
 			o.cmdline = optarg;
 			break;
 		case 'm':
-			if (cli_parse_uint("memory", optarg, 1ull << 24, &o.memory_mib) < 0)
+			if (arg_parse_uint("memory", optarg, 1ull << 24, &o.memory_mib) < 0)
 				return DOMUS_EXIT_USAGE;
 			have_mem = 1;
 			break;
 		case 'n':
-			if (cli_parse_uint("vcpus", optarg, 1024, &o.vcpus) < 0)
+			if (arg_parse_uint("vcpus", optarg, 1024, &o.vcpus) < 0)
 				return DOMUS_EXIT_USAGE;
 			have_vcpus = 1;
 			break;
@@ -510,7 +496,7 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'W': {
 			unsigned long long secs;
-			if (cli_parse_uint("power-button-after", optarg, 86400, &secs) < 0)
+			if (arg_parse_uint("power-button-after", optarg, 86400, &secs) < 0)
 				return DOMUS_EXIT_USAGE;
 			o.power_button_ms = (long long)secs * 1000;
 			break;
@@ -622,16 +608,9 @@ checked:;
 
 prepared:;
 	/* Process signals are taken synchronously through a signalfd on this thread. */
-	sigset_t sigs;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	int sfd = stop_signals_fd();
 	if (sfd < 0) {
-		log_err("signalfd: %s", strerror(errno));
+		log_err("signalfd: %s", strerror(-sfd));
 		goto out;
 	}
 
