@@ -397,7 +397,7 @@ static enum emu_result iret(struct emu_cpu *c, int opsize)
 	 * test_emu_diff_iret.c). Loading it unchecked made the guest fault at the target with
 	 * the new state instead of at the IRET. */
 	uint64_t new_ip = opsize == 2 ? (ip & 0xFFFF) : opsize == 4 ? (ip & 0xFFFFFFFFull) : ip;
-	if (long64(c) && d.l ? !canonical(c, new_ip) : new_ip > d.limit)
+	if ((c->sregs.efer & EFER_LMA) && d.l ? !canonical(c, new_ip) : new_ip > d.limit)
 		return emu_fault(c, VEC_GP, 1, 0);
 	/* Which flags the new value may change (SDM IRET, "EFLAGS" per CPL and IOPL). */
 	uint64_t mask = 0x254DD5u; /* CF PF AF ZF SF TF DF OF NT RF AC ID */
