@@ -384,33 +384,39 @@ static size_t fetch_insn(struct vcpu *c, const struct kvm_sregs *s, uint64_t rip
 	return got;
 }
 
-/* Guest linear memory for emu_cpu.c: KVM_TRANSLATE page by page, then guest RAM. */
+/* Guest linear memory for emu_cpu.c: KVM_TRANSLATE page by page, then guest RAM. Every page
+ * is translated before any byte is copied: a write that faults on its second page must not
+ * have changed the first, or the guest's retry (say of a CMPXCHG8B across a copy-on-write
+ * page) would see its own half-written operand. */
 static int emu_access(struct vcpu *c, uint64_t lin, void *buf, size_t len, int write,
 		      uint32_t *pf_err, uint64_t *pf_addr)
 {
-	size_t done = 0;
-	while (done < len) {
-		uint64_t a = lin + done;
-		struct kvm_translation t = { .linear_address = a };
-		size_t n = 4096 - (a & 0xFFF);
-		if (n > len - done)
-			n = len - done;
-		if (ioctl(c->fd, KVM_TRANSLATE, &t) < 0 || !t.valid || (write && !t.writeable)) {
-			*pf_err = (t.valid ? 1u : 0u) | (write ? 2u : 0u);
-			*pf_addr = a;
-			return -1;
+	for (int copy = 0; copy < 2; copy++) {
+		size_t done = 0;
+		while (done < len) {
+			uint64_t a = lin + done;
+			struct kvm_translation t = { .linear_address = a };
+			size_t n = 4096 - (a & 0xFFF);
+			if (n > len - done)
+				n = len - done;
+			if (ioctl(c->fd, KVM_TRANSLATE, &t) < 0 || !t.valid ||
+			    (write && !t.writeable)) {
+				*pf_err = (t.valid ? 1u : 0u) | (write ? 2u : 0u);
+				*pf_addr = a;
+				return -1;
+			}
+			void *p = gpa_to_hva(&c->vm->mem, t.physical_address, n);
+			if (!p) { /* MMIO or nothing: the fallback does not emulate devices */
+				*pf_err = write ? 2u : 0u;
+				*pf_addr = a;
+				return -1;
+			}
+			if (copy && write)
+				memcpy(p, (const uint8_t *)buf + done, n);
+			else if (copy)
+				memcpy((uint8_t *)buf + done, p, n);
+			done += n;
 		}
-		void *p = gpa_to_hva(&c->vm->mem, t.physical_address, n);
-		if (!p) { /* MMIO or nothing: the fallback does not emulate device accesses */
-			*pf_err = write ? 2u : 0u;
-			*pf_addr = a;
-			return -1;
-		}
-		if (write)
-			memcpy(p, (const uint8_t *)buf + done, n);
-		else
-			memcpy((uint8_t *)buf + done, p, n);
-		done += n;
 	}
 	return 0;
 }
