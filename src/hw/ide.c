@@ -118,7 +118,7 @@ static int refill(struct ide_channel *c)
 		r = atapi_read_blocks(&d->cd, c->lba + c->pos / ATAPI_BLOCK,
 				      (uint32_t)(n / ATAPI_BLOCK), c->buf);
 	else
-		r = image_read(d->disk, c->lba * IDE_SECTOR + c->pos, c->buf, n);
+		r = block_read(d->disk, c->lba * IDE_SECTOR + c->pos, c->buf, n);
 	if (r < 0) {
 		log_debug("ide: read of %zu bytes at sector %llu failed", n,
 			  (unsigned long long)(c->lba + c->pos / (c->ss ? c->ss : 1)));
@@ -187,7 +187,7 @@ static void start_out(struct ide_channel *c, uint64_t total, uint32_t drq_block)
 static void end_out_block(struct ide_channel *c)
 {
 	struct ide_drive *d = cur(c);
-	if (image_write(d->disk, c->lba * IDE_SECTOR + c->win, c->buf,
+	if (block_write(d->disk, c->lba * IDE_SECTOR + c->win, c->buf,
 		       (size_t)(c->pos - c->win)) < 0) {
 		cmd_abort(c, IDE_UNC | IDE_ABRT);
 		return;
@@ -249,7 +249,7 @@ static void run_dma(struct ide_channel *c)
 					ok = 0;
 					break;
 				}
-				if (image_write(d->disk, c->lba * IDE_SECTOR + c->pos, src, n) < 0) {
+				if (block_write(d->disk, c->lba * IDE_SECTOR + c->pos, src, n) < 0) {
 					cmd_abort(c, IDE_UNC | IDE_ABRT);
 					c->bm_status &= (uint8_t)~BM_STS_ACTIVE;
 					return;
@@ -574,7 +574,7 @@ static void command(struct ide_channel *c, uint8_t cmd)
 		}
 		break;
 	case 0xE7: case 0xEA: /* FLUSH CACHE (EXT) */
-		if (image_flush(d->disk) < 0)
+		if (block_flush(d->disk) < 0)
 			cmd_abort(c, IDE_ABRT);
 		else
 			cmd_done(c, 1);
@@ -810,7 +810,7 @@ void ide_destroy(struct ide_channel *c)
 	pthread_mutex_destroy(&c->lock);
 }
 
-void ide_attach(struct ide_channel *c, unsigned unit, struct image *disk, int cdrom)
+void ide_attach(struct ide_channel *c, unsigned unit, struct block *disk, int cdrom)
 {
 	struct ide_drive *d = &c->drive[unit & 1];
 	memset(d, 0, sizeof(*d));

@@ -13,7 +13,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "backend/image.h"
+#include "backend/block.h"
 #include "hw/atapi.h"
 #include "vmm/bus.h"
 #include "vmm/guest_mem.h"
@@ -51,7 +51,7 @@ enum ide_kind { IDE_NONE, IDE_ATA, IDE_ATAPI };
 
 struct ide_drive {
 	enum ide_kind kind;
-	struct image *disk; /* ATA: the image; ATAPI: the medium (may be NULL) */
+	struct block *disk; /* ATA: the image; ATAPI: the medium (may be NULL) */
 	uint64_t sectors;
 	struct atapi cd;
 	uint8_t mult; /* sectors per DRQ block for READ/WRITE MULTIPLE; 0 = not set */
@@ -103,7 +103,7 @@ int ide_init(struct ide_channel *c, struct irq_line *irq, const struct guest_mem
 void ide_destroy(struct ide_channel *c);
 /* Attach drive unit (0 master, 1 slave): an ATA disk (disk non-NULL) or an ATAPI CD-ROM
  * (cdrom set; disk NULL means no medium). */
-void ide_attach(struct ide_channel *c, unsigned unit, struct image *disk, int cdrom);
+void ide_attach(struct ide_channel *c, unsigned unit, struct block *disk, int cdrom);
 /* Soft reset of both drives (SRST, or the machine's reset). */
 void ide_reset(struct ide_channel *c);
 

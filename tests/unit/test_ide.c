@@ -19,7 +19,7 @@ static uint8_t ram[0x40000];
 static struct guest_mem mem;
 
 /* A file of n sectors of size ss, sector i filled with (i & 0xFF) ^ fill. */
-static int make_disk(struct image *d, unsigned n, unsigned ss, uint8_t fill, int ro)
+static int make_disk(struct block *d, unsigned n, unsigned ss, uint8_t fill, int ro)
 {
 	char path[] = "/tmp/domus-ide-XXXXXX";
 	int fd = mkstemp(path);
@@ -31,7 +31,7 @@ static int make_disk(struct image *d, unsigned n, unsigned ss, uint8_t fill, int
 	}
 	close(fd);
 	char err[256];
-	int r = image_open(d, path, ro, err, sizeof(err));
+	int r = block_open(d, path, ro ? BLOCK_READONLY | BLOCK_MEDIUM : 0, err, sizeof(err));
 	unlink(path);
 	return r;
 }
@@ -70,7 +70,7 @@ static void test_empty_channel_floats(void)
 static void test_ata_identify_read_write(void)
 {
 	struct ide_channel c;
-	struct image d;
+	struct block d;
 	setup(&c);
 	CHECK_EQ(make_disk(&d, 100, 512, 0, 0), 0);
 	ide_attach(&c, 0, &d, 0);
@@ -121,7 +121,7 @@ static void test_ata_identify_read_write(void)
 		ide_cmd_ops.write(&c, 0, 2, 0xBEEF);
 	CHECK_EQ(inb_(&c, 7), IDE_DRDY | IDE_DSC);
 	uint8_t back[4];
-	CHECK_EQ(image_read(&d, 3 * 512, back, 4), 0);
+	CHECK_EQ(block_read(&d, 3 * 512, back, 4), 0);
 	CHECK_EQ(back[0], 0xEF);
 	CHECK_EQ(back[1], 0xBE);
 	/* out of range: IDNF */
@@ -172,13 +172,13 @@ static void test_ata_identify_read_write(void)
 	outb_(&c, 7, 0xE7);
 	CHECK_EQ(irq_raises, 0);
 	ide_destroy(&c);
-	image_close(&d);
+	block_close(&d);
 }
 
 static void test_ata_dma(void)
 {
 	struct ide_channel c;
-	struct image d;
+	struct block d;
 	setup(&c);
 	CHECK_EQ(make_disk(&d, 64, 512, 0x80, 0), 0);
 	ide_attach(&c, 0, &d, 0);
@@ -210,7 +210,7 @@ static void test_ata_dma(void)
 	CHECK_EQ(inb_(&c, 7) & IDE_ERR, IDE_ERR);
 	CHECK_EQ(ide_bm_ops.read(&c, 2, 1) & BM_STS_ERROR, BM_STS_ERROR);
 	ide_destroy(&c);
-	image_close(&d);
+	block_close(&d);
 }
 
 static void send_packet(struct ide_channel *c, const uint8_t cdb[12], uint16_t limit)
@@ -227,7 +227,7 @@ static void send_packet(struct ide_channel *c, const uint8_t cdb[12], uint16_t l
 static void test_atapi_registers(void)
 {
 	struct ide_channel c;
-	struct image d;
+	struct block d;
 	setup(&c);
 	CHECK_EQ(make_disk(&d, 10, 2048, 0x40, 1), 0);
 	ide_attach(&c, 0, &d, 1);
@@ -290,13 +290,13 @@ static void test_atapi_registers(void)
 	CHECK_EQ(ram[0x47FF], 3 ^ 0x40);
 	CHECK_EQ(inb_(&c, 7), IDE_DRDY);
 	ide_destroy(&c);
-	image_close(&d);
+	block_close(&d);
 }
 
 static void test_srst_restores_signature(void)
 {
 	struct ide_channel c;
-	struct image d;
+	struct block d;
 	setup(&c);
 	CHECK_EQ(make_disk(&d, 10, 2048, 0, 1), 0);
 	ide_attach(&c, 1, &d, 1);
@@ -307,7 +307,7 @@ static void test_srst_restores_signature(void)
 	outb_(&c, 6, 0xB0);
 	CHECK_EQ(inb_(&c, 4), 0x14);
 	ide_destroy(&c);
-	image_close(&d);
+	block_close(&d);
 }
 
 UNIT_MAIN(test_empty_channel_floats, test_ata_identify_read_write, test_ata_dma,
