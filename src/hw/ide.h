@@ -5,6 +5,11 @@
  * image or an ATAPI CD-ROM (atapi.c). INTRQ is a level raised when a command needs the host
  * and dropped when the host reads the status register, gated by nIEN.
  *
+ * ATA disks advertise a volatile write cache (IDENTIFY words 82/85 bit 5) and FLUSH CACHE (EXT)
+ * (words 83/86 bits 12/13), which run the back end's fdatasync: a flush completes without
+ * error only once every write completed before it is durable, so guests that flush (every
+ * journaling file system) keep their data across a host crash.
+ *
  * Back-end I/O is synchronous on the calling vCPU thread. Every register value and every DMA
  * address comes from the guest and is checked; a bad request ends the command with an error
  * status the guest sees. */
@@ -56,6 +61,10 @@ struct ide_drive {
 	struct atapi cd;
 	uint8_t mult; /* sectors per DRQ block for READ/WRITE MULTIPLE; 0 = not set */
 	int sig_pending; /* reset: its signature shows in the task file when it is selected */
+	/* ATA: the volatile write cache is on (the default; SET FEATURES 02h/82h). Off, every
+	 * write command is flushed before it completes (write-through). */
+	int wcache;
+	int flush_warned;
 	char serial[21];
 };
 
