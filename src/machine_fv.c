@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/image.h"
+#include "backend/block.h"
 #include "boot/acpi_fv.h"
 #include "boot/e820.h"
 #include "boot/firmware.h"
@@ -51,8 +51,8 @@ struct machine_fv {
 	struct irq_line irq_ide[2];
 	struct ide_channel ide[2];
 	struct vga vga;
-	struct image disks[DOMUS_IDE_DRIVES];
-	int image_open[DOMUS_IDE_DRIVES];
+	struct block disks[DOMUS_IDE_DRIVES];
+	int disk_open[DOMUS_IDE_DRIVES];
 	int up, ide_up, vga_up;
 };
 
@@ -84,18 +84,21 @@ static int ide_setup(struct machine *m, const struct machine_config *cfg, char *
 	fv->ide_up = 1;
 	for (unsigned i = 0; i < cfg->nide && i < DOMUS_IDE_DRIVES; i++) {
 		const struct machine_ide *d = &cfg->ide[i];
-		struct image *bk = NULL;
+		struct block *bk = NULL;
 		if (d->index >= DOMUS_IDE_DRIVES) {
 			snprintf(err, errlen, "IDE drive %u: there are four, hda to hdd", d->index);
 			return -1;
 		}
 		if (d->path && d->path[0]) {
 			char why[320];
-			if (image_open(&fv->disks[i], d->path, d->readonly, why, sizeof(why)) < 0) {
+			/* The lock virtio disks take: no two domains write one IDE disk. */
+			unsigned fl = (d->readonly || d->cdrom ? BLOCK_READONLY : 0) |
+				      (d->cdrom ? BLOCK_MEDIUM : 0);
+			if (block_open(&fv->disks[i], d->path, fl, why, sizeof(why)) < 0) {
 				snprintf(err, errlen, "%s %s", d->cdrom ? "CD-ROM" : "disk", why);
 				return -1;
 			}
-			fv->image_open[i] = 1;
+			fv->disk_open[i] = 1;
 			bk = &fv->disks[i];
 			if (!d->cdrom && bk->size < IDE_SECTOR) {
 				snprintf(err, errlen, "disk %s: smaller than one sector", d->path);
@@ -350,8 +353,8 @@ void machine_fv_destroy(struct machine *m)
 		for (int ch = 0; ch < 2; ch++)
 			ide_destroy(&fv->ide[ch]);
 	for (int i = 0; i < DOMUS_IDE_DRIVES; i++)
-		if (fv->image_open[i])
-			image_close(&fv->disks[i]);
+		if (fv->disk_open[i])
+			block_close(&fv->disks[i]);
 	firmware_free(&fv->fw);
 	free(fv);
 	m->fv = NULL;

@@ -61,13 +61,13 @@ int atapi_has_medium(const struct atapi *a)
 	return a->disk && !a->tray_open && a->blocks > 0;
 }
 
-static void set_medium(struct atapi *a, struct image *medium)
+static void set_medium(struct atapi *a, struct block *medium)
 {
 	a->disk = medium;
-	a->blocks = medium ? image_refresh_size(medium) / ATAPI_BLOCK : 0;
+	a->blocks = medium ? block_refresh_size(medium) / ATAPI_BLOCK : 0;
 }
 
-void atapi_init(struct atapi *a, struct image *medium)
+void atapi_init(struct atapi *a, struct block *medium)
 {
 	memset(a, 0, sizeof(*a));
 	set_medium(a, medium);
@@ -80,7 +80,7 @@ void atapi_eject(struct atapi *a)
 	a->media_event = 3;
 }
 
-void atapi_insert(struct atapi *a, struct image *medium)
+void atapi_insert(struct atapi *a, struct block *medium)
 {
 	set_medium(a, medium);
 	a->tray_open = 0;
@@ -407,7 +407,7 @@ int atapi_read_blocks(struct atapi *a, uint64_t lba, uint32_t n, uint8_t *buf)
 		return check(a, SENSE_NOT_READY, ASC_MEDIUM_NOT_PRESENT);
 	if (lba > a->blocks || n > a->blocks - lba)
 		return check(a, SENSE_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
-	if (image_read(a->disk, lba * ATAPI_BLOCK, buf, (size_t)n * ATAPI_BLOCK) < 0)
+	if (block_read(a->disk, lba * ATAPI_BLOCK, buf, (size_t)n * ATAPI_BLOCK) < 0)
 		return check(a, SENSE_MEDIUM_ERROR, ASC_UNRECOVERED_READ);
 	return 0;
 }

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backend/image.h"
+#include "backend/block.h"
 
 #define ATAPI_BLOCK 2048
 #define ATAPI_REPLY_MAX 512
@@ -30,7 +30,7 @@
 #define ASC_REMOVAL_PREVENTED 0x53
 
 struct atapi {
-	struct image *disk; /* NULL: a drive without a medium */
+	struct block *disk; /* NULL: a drive without a medium */
 	int tray_open;
 	int locked;
 	uint64_t blocks;
@@ -45,7 +45,7 @@ struct atapi_xfer {
 	uint32_t nblocks;    /* READ: blocks to stream (0 for a reply or no data) */
 };
 
-void atapi_init(struct atapi *a, struct image *medium);
+void atapi_init(struct atapi *a, struct block *medium);
 /* 0 (GOOD; *x says what data follows) or -1 (CHECK CONDITION; sense is set). */
 int atapi_command(struct atapi *a, const uint8_t cdb[12], uint8_t *buf, size_t cap,
 		  struct atapi_xfer *x);
@@ -53,7 +53,7 @@ int atapi_command(struct atapi *a, const uint8_t cdb[12], uint8_t *buf, size_t c
 int atapi_read_blocks(struct atapi *a, uint64_t lba, uint32_t n, uint8_t *buf);
 /* Medium changes from the host: the guest sees UNIT ATTENTION and a GESN media event. */
 void atapi_eject(struct atapi *a);
-void atapi_insert(struct atapi *a, struct image *medium);
+void atapi_insert(struct atapi *a, struct block *medium);
 int atapi_has_medium(const struct atapi *a);
 
 #endif

@@ -107,6 +107,30 @@ static void fail_stream(struct ide_channel *c)
 		cmd_abort(c, IDE_UNC | IDE_ABRT);
 }
 
+/* Make what the drive acknowledged durable; 0, or -1 after failing the command. */
+static int flush_disk(struct ide_channel *c, struct ide_drive *d)
+{
+	int r = block_flush(d->disk);
+	if (r == 0)
+		return 0;
+	/* The guest sees the error; say once on the host why its data may not be safe. */
+	if (!d->flush_warned)
+		log_warn("ide: flushing %s failed: %s", d->disk->path ? d->disk->path : "the disk",
+			 strerror(-r));
+	d->flush_warned = 1;
+	cmd_abort(c, IDE_ABRT);
+	return -1;
+}
+
+/* A write command moved all its data: complete it, write-through if the cache is off. */
+static void write_done(struct ide_channel *c)
+{
+	struct ide_drive *d = cur(c);
+	if (!d->wcache && flush_disk(c, d) < 0)
+		return;
+	cmd_done(c, 1);
+}
+
 /* Bring the next part of the stream into buf; 0, or -1 after failing the command. */
 static int refill(struct ide_channel *c)
 {
@@ -118,7 +142,7 @@ static int refill(struct ide_channel *c)
 		r = atapi_read_blocks(&d->cd, c->lba + c->pos / ATAPI_BLOCK,
 				      (uint32_t)(n / ATAPI_BLOCK), c->buf);
 	else
-		r = image_read(d->disk, c->lba * IDE_SECTOR + c->pos, c->buf, n);
+		r = block_read(d->disk, c->lba * IDE_SECTOR + c->pos, c->buf, n);
 	if (r < 0) {
 		log_debug("ide: read of %zu bytes at sector %llu failed", n,
 			  (unsigned long long)(c->lba + c->pos / (c->ss ? c->ss : 1)));
@@ -187,7 +211,7 @@ static void start_out(struct ide_channel *c, uint64_t total, uint32_t drq_block)
 static void end_out_block(struct ide_channel *c)
 {
 	struct ide_drive *d = cur(c);
-	if (image_write(d->disk, c->lba * IDE_SECTOR + c->win, c->buf,
+	if (block_write(d->disk, c->lba * IDE_SECTOR + c->win, c->buf,
 		       (size_t)(c->pos - c->win)) < 0) {
 		cmd_abort(c, IDE_UNC | IDE_ABRT);
 		return;
@@ -195,7 +219,7 @@ static void end_out_block(struct ide_channel *c)
 	c->stats_bytes += c->pos - c->win;
 	c->win = c->pos;
 	if (c->pos == c->total) {
-		cmd_done(c, 1);
+		write_done(c);
 		return;
 	}
 	uint64_t left = c->total - c->pos;
@@ -249,7 +273,7 @@ static void run_dma(struct ide_channel *c)
 					ok = 0;
 					break;
 				}
-				if (image_write(d->disk, c->lba * IDE_SECTOR + c->pos, src, n) < 0) {
+				if (block_write(d->disk, c->lba * IDE_SECTOR + c->pos, src, n) < 0) {
 					cmd_abort(c, IDE_UNC | IDE_ABRT);
 					c->bm_status &= (uint8_t)~BM_STS_ACTIVE;
 					return;
@@ -274,7 +298,10 @@ static void run_dma(struct ide_channel *c)
 		}
 		return;
 	}
-	cmd_done(c, 1);
+	if (!to_mem)
+		write_done(c);
+	else
+		cmd_done(c, 1);
 }
 
 static void start_dma(struct ide_channel *c, enum ide_xfer dir, uint64_t total)
@@ -353,10 +380,12 @@ static void identify(struct ide_channel *c, struct ide_drive *d)
 		w[64] = 0x0003;
 		w[65] = w[66] = w[67] = w[68] = 120;
 		w[80] = 0x00F0; /* ATA-4..7 */
-		w[82] = 0x4000;
-		w[83] = 0x4000 | (1u << 10) | (1u << 12) | (1u << 13); /* LBA48, flushes */
+		/* NOP, write cache (supported; enabled unless SET FEATURES 82h turned it off);
+		 * LBA48, FLUSH CACHE, FLUSH CACHE EXT. */
+		w[82] = 0x4000 | (1u << 5);
+		w[83] = 0x4000 | (1u << 10) | (1u << 12) | (1u << 13);
 		w[84] = 0x4000;
-		w[85] = 0x4000;
+		w[85] = 0x4000 | (d->wcache ? 1u << 5 : 0);
 		w[86] = (1u << 10) | (1u << 12) | (1u << 13);
 		w[87] = 0x4000;
 		w[88] = 0x203F;
@@ -573,10 +602,8 @@ static void command(struct ide_channel *c, uint8_t cmd)
 			cmd_done(c, 1);
 		}
 		break;
-	case 0xE7: case 0xEA: /* FLUSH CACHE (EXT) */
-		if (image_flush(d->disk) < 0)
-			cmd_abort(c, IDE_ABRT);
-		else
+	case 0xE7: case 0xEA: /* FLUSH CACHE (EXT): fdatasync, so done means durable */
+		if (flush_disk(c, d) == 0)
 			cmd_done(c, 1);
 		break;
 	case 0x90: /* EXECUTE DEVICE DIAGNOSTIC */
@@ -589,7 +616,16 @@ static void command(struct ide_channel *c, uint8_t cmd)
 		c->nsect = 0xFF;
 		cmd_done(c, 1);
 		break;
-	case 0xEF: /* SET FEATURES: transfer modes and caches need no action here */
+	case 0xEF: /* SET FEATURES */
+		if (c->feature == 0x02 || c->feature == 0x82) {
+			/* Turning the cache off writes back what it holds, as a drive would. */
+			if (c->feature == 0x82 && d->wcache && flush_disk(c, d) < 0)
+				break;
+			d->wcache = c->feature == 0x02;
+		}
+		/* Transfer modes and the other features need no action here. */
+		cmd_done(c, 1);
+		break;
 	case 0x91: /* INITIALIZE DEVICE PARAMETERS */
 	case 0x70: /* SEEK */
 	case 0xE0: case 0xE1: case 0xE2: case 0xE3: case 0xE6: /* power management */
@@ -810,12 +846,15 @@ void ide_destroy(struct ide_channel *c)
 	pthread_mutex_destroy(&c->lock);
 }
 
-void ide_attach(struct ide_channel *c, unsigned unit, struct image *disk, int cdrom)
+void ide_attach(struct ide_channel *c, unsigned unit, struct block *disk, int cdrom)
 {
 	struct ide_drive *d = &c->drive[unit & 1];
 	memset(d, 0, sizeof(*d));
 	d->kind = cdrom ? IDE_ATAPI : IDE_ATA;
 	d->disk = disk;
+	/* On from power-on and kept across resets, like QEMU's IDE disks: guests that care
+	 * set it themselves after a reset. */
+	d->wcache = !cdrom;
 	if (cdrom)
 		atapi_init(&d->cd, disk);
 	else

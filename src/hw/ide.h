@@ -5,6 +5,11 @@
  * image or an ATAPI CD-ROM (atapi.c). INTRQ is a level raised when a command needs the host
  * and dropped when the host reads the status register, gated by nIEN.
  *
+ * ATA disks advertise a volatile write cache (IDENTIFY words 82/85 bit 5) and FLUSH CACHE (EXT)
+ * (words 83/86 bits 12/13), which run the back end's fdatasync: a flush completes without
+ * error only once every write completed before it is durable, so guests that flush (every
+ * journaling file system) keep their data across a host crash.
+ *
  * Back-end I/O is synchronous on the calling vCPU thread. Every register value and every DMA
  * address comes from the guest and is checked; a bad request ends the command with an error
  * status the guest sees. */
@@ -13,7 +18,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "backend/image.h"
+#include "backend/block.h"
 #include "hw/atapi.h"
 #include "vmm/bus.h"
 #include "vmm/guest_mem.h"
@@ -51,11 +56,15 @@ enum ide_kind { IDE_NONE, IDE_ATA, IDE_ATAPI };
 
 struct ide_drive {
 	enum ide_kind kind;
-	struct image *disk; /* ATA: the image; ATAPI: the medium (may be NULL) */
+	struct block *disk; /* ATA: the image; ATAPI: the medium (may be NULL) */
 	uint64_t sectors;
 	struct atapi cd;
 	uint8_t mult; /* sectors per DRQ block for READ/WRITE MULTIPLE; 0 = not set */
 	int sig_pending; /* reset: its signature shows in the task file when it is selected */
+	/* ATA: the volatile write cache is on (the default; SET FEATURES 02h/82h). Off, every
+	 * write command is flushed before it completes (write-through). */
+	int wcache;
+	int flush_warned;
 	char serial[21];
 };
 
@@ -103,7 +112,7 @@ int ide_init(struct ide_channel *c, struct irq_line *irq, const struct guest_mem
 void ide_destroy(struct ide_channel *c);
 /* Attach drive unit (0 master, 1 slave): an ATA disk (disk non-NULL) or an ATAPI CD-ROM
  * (cdrom set; disk NULL means no medium). */
-void ide_attach(struct ide_channel *c, unsigned unit, struct image *disk, int cdrom);
+void ide_attach(struct ide_channel *c, unsigned unit, struct block *disk, int cdrom);
 /* Soft reset of both drives (SRST, or the machine's reset). */
 void ide_reset(struct ide_channel *c);
 

@@ -53,23 +53,6 @@ static void complete(struct virtio_blk *b, struct blk_req *r, uint16_t head, uin
 	vq_push(virtio_pci_vq(&b->vp, 0), head, written + 1);
 }
 
-/* Write zeros over [off, off+len) where the file system cannot zero ranges itself. */
-static int64_t zero_by_writing(struct disk *d, uint64_t off, uint64_t len)
-{
-	static const uint8_t zeros[65536];
-	while (len) {
-		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
-		ssize_t w = pwrite(d->fd, zeros, n, (off_t)off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		off += (uint64_t)w;
-		len -= (uint64_t)w;
-	}
-	return 0;
-}
-
 static void io_done(void *ctx, void *tag, int64_t res)
 {
 	struct virtio_blk *b = ctx;
@@ -80,7 +63,7 @@ static void io_done(void *ctx, void *tag, int64_t res)
 		if (r->type == VIRTIO_BLK_T_DISCARD)
 			res = 0;
 		else if (r->type == VIRTIO_BLK_T_WRITE_ZEROES)
-			res = zero_by_writing(&b->disk, r->off, r->count);
+			res = block_zero_fill(&b->disk, r->off, r->count);
 	}
 	bool ok = res >= 0 && (r->type == VIRTIO_BLK_T_FLUSH || r->type == VIRTIO_BLK_T_DISCARD ||
 			       r->type == VIRTIO_BLK_T_WRITE_ZEROES || (uint64_t)res == r->len);
@@ -101,7 +84,7 @@ static void io_event(void *ctx, uint32_t events)
 	struct virtio_blk *b = ctx;
 	(void)events;
 	virtio_pci_lock(&b->vp);
-	disk_io_poll(&b->disk);
+	block_aio_poll(&b->disk);
 	virtio_pci_notify(&b->vp, 0);
 	virtio_pci_unlock(&b->vp);
 }
@@ -110,7 +93,7 @@ static void io_event(void *ctx, uint32_t events)
 static bool start(struct virtio_blk *b, struct virtio_blk_slot *s)
 {
 	struct blk_req *r = &s->req;
-	struct disk_req d = { .off = r->off, .len = r->count, .iov = r->iov, .iovcnt = r->niov,
+	struct block_req d = { .off = r->off, .len = r->count, .iov = r->iov, .iovcnt = r->niov,
 			      .tag = s };
 	bool writes = r->type == VIRTIO_BLK_T_OUT || r->type == VIRTIO_BLK_T_DISCARD ||
 		      r->type == VIRTIO_BLK_T_WRITE_ZEROES;
@@ -132,26 +115,26 @@ static bool start(struct virtio_blk *b, struct virtio_blk_slot *s)
 		return false;
 	}
 	case VIRTIO_BLK_T_IN:
-		d.op = DISK_READ;
+		d.op = BLOCK_READ;
 		break;
 	case VIRTIO_BLK_T_OUT:
-		d.op = DISK_WRITE;
+		d.op = BLOCK_WRITE;
 		break;
 	case VIRTIO_BLK_T_FLUSH:
-		d.op = DISK_FLUSH;
+		d.op = BLOCK_FLUSH;
 		break;
 	case VIRTIO_BLK_T_DISCARD:
-		d.op = DISK_PUNCH;
+		d.op = BLOCK_PUNCH;
 		break;
 	default: /* WRITE_ZEROES; UNMAP may leave a hole, which reads as zeros */
-		d.op = r->zero_flags & 1 ? DISK_PUNCH : DISK_ZERO;
+		d.op = r->zero_flags & 1 ? BLOCK_PUNCH : BLOCK_ZERO;
 		break;
 	}
 	if ((r->type == VIRTIO_BLK_T_IN || r->type == VIRTIO_BLK_T_OUT) && r->len == 0) {
 		complete(b, r, s->head, VIRTIO_BLK_S_OK, 0);
 		return false;
 	}
-	if (disk_io_queue(&b->disk, &d) < 0) {
+	if (block_aio_queue(&b->disk, &d) < 0) {
 		complete(b, r, s->head, VIRTIO_BLK_S_IOERR, 0);
 		return false;
 	}
@@ -187,7 +170,7 @@ static void blk_kick(void *ctx, unsigned q)
 				b->inflight++;
 				/* Done in-line (a memory-backed image): give it back now, so the
 				 * driver can reuse it while the next one is copied. */
-				if (b->disk.nr_sync_done && disk_io_poll(&b->disk))
+				if (b->disk.nr_sync_done && block_aio_poll(&b->disk))
 					answered = true;
 			} else {
 				b->free_slots[b->nfree++] = idx;
@@ -198,9 +181,9 @@ static void blk_kick(void *ctx, unsigned q)
 			break;
 	}
 out:
-	disk_io_submit(&b->disk);
+	block_aio_submit(&b->disk);
 	/* What finished during submission completes now, not one event-loop trip later. */
-	if (disk_io_poll(&b->disk) || answered)
+	if (block_aio_poll(&b->disk) || answered)
 		virtio_pci_notify(&b->vp, q);
 }
 
@@ -229,7 +212,7 @@ int virtio_blk_init(struct virtio_blk *b, const char *name, const char *path, bo
 	memset(b, 0, sizeof(*b));
 	b->disk.fd = b->disk.event_fd = b->disk.dfd = -1;
 	pthread_cond_init(&b->drained, NULL);
-	if (disk_open(&b->disk, path, readonly, err, errlen) < 0)
+	if (block_open(&b->disk, path, readonly ? BLOCK_READONLY : 0, err, errlen) < 0)
 		return -1;
 	b->capacity = b->disk.size / BLK_SECTOR;
 	/* GET_ID: up to 20 bytes, NUL-padded only when shorter (5.2.6). */
@@ -243,7 +226,7 @@ int virtio_blk_init(struct virtio_blk *b, const char *name, const char *path, bo
 	}
 	for (unsigned i = 0; i < VIRTIO_BLK_QUEUE_SIZE; i++)
 		b->free_slots[b->nfree++] = (uint16_t)(VIRTIO_BLK_QUEUE_SIZE - 1 - i);
-	int e = disk_io_init(&b->disk, VIRTIO_BLK_QUEUE_SIZE, io_done, b);
+	int e = block_aio_init(&b->disk, VIRTIO_BLK_QUEUE_SIZE, io_done, b);
 	if (e < 0) {
 		snprintf(err, errlen, "image %s: I/O setup: %s", path, strerror(-e));
 		return -1;
@@ -276,7 +259,7 @@ int virtio_blk_init(struct virtio_blk *b, const char *name, const char *path, bo
 	if (env->loop) {
 		e = virtio_pci_poll_queue(&b->vp, 0);
 		if (!e)
-			e = evl_add(env->loop, disk_io_event_fd(&b->disk), EPOLLIN, io_event, b);
+			e = evl_add(env->loop, block_aio_event_fd(&b->disk), EPOLLIN, io_event, b);
 		if (e < 0) {
 			snprintf(err, errlen, "%s: %s", name, strerror(-e));
 			return -1;
@@ -291,11 +274,11 @@ void virtio_blk_destroy(struct virtio_blk *b)
 	if (b->vp.ops)
 		blk_reset(b); /* let requests at the disk finish before their memory goes */
 	if (b->io_watched)
-		evl_del(b->vp.env.loop, disk_io_event_fd(&b->disk));
+		evl_del(b->vp.env.loop, block_aio_event_fd(&b->disk));
 	b->io_watched = false;
 	if (b->vp.ops)
 		virtio_pci_destroy(&b->vp);
-	disk_close(&b->disk);
+	block_close(&b->disk);
 	free(b->slots);
 	free(b->free_slots);
 	b->slots = NULL;

@@ -6,7 +6,7 @@
 #define DOMUS_VIRTIO_BLK_H
 #include <pthread.h>
 
-#include "backend/disk.h"
+#include "backend/block.h"
 #include "virtio/blk_req.h"
 #include "virtio/virtio_pci.h"
 
@@ -20,7 +20,7 @@ struct virtio_blk_slot {
 
 struct virtio_blk {
 	struct virtio_pci vp;
-	struct disk disk;
+	struct block disk;
 	char serial[VIRTIO_BLK_ID_BYTES];
 	uint64_t capacity; /* sectors */
 	uint8_t cfg[VIRTIO_BLK_CFG_SIZE];

@@ -9,7 +9,7 @@
 static uint8_t buf[4096];
 
 /* An ISO-like file of n 2048-byte blocks, block i filled with byte i. */
-static int make_medium(struct image *d, unsigned n, unsigned extra)
+static int make_medium(struct block *d, unsigned n, unsigned extra)
 {
 	char path[] = "/tmp/domus-atapi-XXXXXX";
 	int fd = mkstemp(path);
@@ -23,7 +23,7 @@ static int make_medium(struct image *d, unsigned n, unsigned extra)
 		return -1;
 	close(fd);
 	char err[256];
-	int r = image_open(d, path, 1, err, sizeof(err));
+	int r = block_open(d, path, BLOCK_READONLY | BLOCK_MEDIUM, err, sizeof(err));
 	unlink(path);
 	return r;
 }
@@ -62,7 +62,7 @@ static void test_no_medium(void)
 
 static void test_capacity_read_toc(void)
 {
-	struct image d;
+	struct block d;
 	struct atapi a;
 	struct atapi_xfer x;
 	CHECK_EQ(make_medium(&d, 20, 100), 0); /* a truncated last block is not a block */
@@ -111,12 +111,12 @@ static void test_capacity_read_toc(void)
 	/* unknown opcode */
 	CHECK_EQ(cmd(&a, (const uint8_t[12]){ 0xFF }, &x), -1);
 	CHECK_EQ(a.asc, ASC_INVALID_OPCODE);
-	image_close(&d);
+	block_close(&d);
 }
 
 static void test_media_change(void)
 {
-	struct image d;
+	struct block d;
 	struct atapi a;
 	struct atapi_xfer x;
 	CHECK_EQ(make_medium(&d, 4, 0), 0);
@@ -148,12 +148,12 @@ static void test_media_change(void)
 	CHECK(!atapi_has_medium(&a));
 	CHECK_EQ(cmd(&a, (const uint8_t[12]){ 0x1B, 0, 0, 0, 0x03 }, &x), 0);
 	CHECK(atapi_has_medium(&a));
-	image_close(&d);
+	block_close(&d);
 }
 
 static void test_shrunk_medium_is_an_error(void)
 {
-	struct image d;
+	struct block d;
 	struct atapi a;
 	CHECK_EQ(make_medium(&d, 8, 0), 0);
 	atapi_init(&a, &d);
@@ -167,7 +167,7 @@ static void test_shrunk_medium_is_an_error(void)
 	static uint8_t data[4 * ATAPI_BLOCK];
 	CHECK_EQ(atapi_read_blocks(&a, 4, 2, data), -1);
 	CHECK_EQ(a.sense_key, SENSE_MEDIUM_ERROR);
-	image_close(&d);
+	block_close(&d);
 }
 
 UNIT_MAIN(test_no_medium, test_capacity_read_toc, test_media_change,

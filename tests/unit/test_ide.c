@@ -19,7 +19,7 @@ static uint8_t ram[0x40000];
 static struct guest_mem mem;
 
 /* A file of n sectors of size ss, sector i filled with (i & 0xFF) ^ fill. */
-static int make_disk(struct image *d, unsigned n, unsigned ss, uint8_t fill, int ro)
+static int make_disk(struct block *d, unsigned n, unsigned ss, uint8_t fill, int ro)
 {
 	char path[] = "/tmp/domus-ide-XXXXXX";
 	int fd = mkstemp(path);
@@ -31,7 +31,7 @@ static int make_disk(struct image *d, unsigned n, unsigned ss, uint8_t fill, int
 	}
 	close(fd);
 	char err[256];
-	int r = image_open(d, path, ro, err, sizeof(err));
+	int r = block_open(d, path, ro ? BLOCK_READONLY | BLOCK_MEDIUM : 0, err, sizeof(err));
 	unlink(path);
 	return r;
 }
@@ -70,7 +70,7 @@ static void test_empty_channel_floats(void)
 static void test_ata_identify_read_write(void)
 {
 	struct ide_channel c;
-	struct image d;
+	struct block d;
 	setup(&c);
 	CHECK_EQ(make_disk(&d, 100, 512, 0, 0), 0);
 	ide_attach(&c, 0, &d, 0);
@@ -121,7 +121,7 @@ static void test_ata_identify_read_write(void)
 		ide_cmd_ops.write(&c, 0, 2, 0xBEEF);
 	CHECK_EQ(inb_(&c, 7), IDE_DRDY | IDE_DSC);
 	uint8_t back[4];
-	CHECK_EQ(image_read(&d, 3 * 512, back, 4), 0);
+	CHECK_EQ(block_read(&d, 3 * 512, back, 4), 0);
 	CHECK_EQ(back[0], 0xEF);
 	CHECK_EQ(back[1], 0xBE);
 	/* out of range: IDNF */
@@ -172,13 +172,13 @@ static void test_ata_identify_read_write(void)
 	outb_(&c, 7, 0xE7);
 	CHECK_EQ(irq_raises, 0);
 	ide_destroy(&c);
-	image_close(&d);
+	block_close(&d);
 }
 
 static void test_ata_dma(void)
 {
 	struct ide_channel c;
-	struct image d;
+	struct block d;
 	setup(&c);
 	CHECK_EQ(make_disk(&d, 64, 512, 0x80, 0), 0);
 	ide_attach(&c, 0, &d, 0);
@@ -210,7 +210,7 @@ static void test_ata_dma(void)
 	CHECK_EQ(inb_(&c, 7) & IDE_ERR, IDE_ERR);
 	CHECK_EQ(ide_bm_ops.read(&c, 2, 1) & BM_STS_ERROR, BM_STS_ERROR);
 	ide_destroy(&c);
-	image_close(&d);
+	block_close(&d);
 }
 
 static void send_packet(struct ide_channel *c, const uint8_t cdb[12], uint16_t limit)
@@ -227,7 +227,7 @@ static void send_packet(struct ide_channel *c, const uint8_t cdb[12], uint16_t l
 static void test_atapi_registers(void)
 {
 	struct ide_channel c;
-	struct image d;
+	struct block d;
 	setup(&c);
 	CHECK_EQ(make_disk(&d, 10, 2048, 0x40, 1), 0);
 	ide_attach(&c, 0, &d, 1);
@@ -290,13 +290,13 @@ static void test_atapi_registers(void)
 	CHECK_EQ(ram[0x47FF], 3 ^ 0x40);
 	CHECK_EQ(inb_(&c, 7), IDE_DRDY);
 	ide_destroy(&c);
-	image_close(&d);
+	block_close(&d);
 }
 
 static void test_srst_restores_signature(void)
 {
 	struct ide_channel c;
-	struct image d;
+	struct block d;
 	setup(&c);
 	CHECK_EQ(make_disk(&d, 10, 2048, 0, 1), 0);
 	ide_attach(&c, 1, &d, 1);
@@ -307,8 +307,102 @@ static void test_srst_restores_signature(void)
 	outb_(&c, 6, 0xB0);
 	CHECK_EQ(inb_(&c, 4), 0x14);
 	ide_destroy(&c);
-	image_close(&d);
+	block_close(&d);
+}
+
+static void identify_words(struct ide_channel *c, uint16_t w[256])
+{
+	outb_(c, 6, 0xE0);
+	outb_(c, 7, 0xEC);
+	CHECK_EQ(inb_(c, 7), IDE_DRDY | IDE_DRQ | IDE_DSC);
+	for (int i = 0; i < 256; i++)
+		w[i] = inw_(c);
+}
+
+/* Issue a non-data command; the status it ends with. */
+static uint8_t nondata(struct ide_channel *c, uint8_t cmd, uint8_t feature)
+{
+	outb_(c, 1, feature);
+	outb_(c, 6, 0xE0);
+	irq_raises = 0;
+	outb_(c, 7, cmd);
+	CHECK_EQ(irq_raises, 1); /* every non-data command ends with an interrupt */
+	return inb_(c, 7);
+}
+
+/* WRITE SECTORS of one sector at lba, PIO; the status it ends with. */
+static uint8_t write_one(struct ide_channel *c, uint8_t lba, uint16_t v)
+{
+	outb_(c, 2, 1);
+	outb_(c, 3, lba);
+	outb_(c, 4, 0);
+	outb_(c, 5, 0);
+	outb_(c, 6, 0xE0);
+	outb_(c, 7, 0x30);
+	CHECK_EQ(inb_(c, 7) & IDE_DRQ, IDE_DRQ);
+	for (int i = 0; i < 256; i++)
+		ide_cmd_ops.write(c, 0, 2, v);
+	return inb_(c, 7);
+}
+
+static void test_ata_write_cache_and_flush(void)
+{
+	struct ide_channel c;
+	struct block d;
+	uint16_t w[256];
+	setup(&c);
+	CHECK_EQ(make_disk(&d, 16, 512, 0, 0), 0);
+	ide_attach(&c, 0, &d, 0);
+	/* IDENTIFY: a write cache, supported and on; FLUSH CACHE and FLUSH CACHE EXT */
+	identify_words(&c, w);
+	CHECK_EQ(w[82] & (1u << 5), 1u << 5);
+	CHECK_EQ(w[85] & (1u << 5), 1u << 5);
+	CHECK_EQ(w[83] & 0xC000, 0x4000); /* the word is valid */
+	CHECK_EQ(w[83] & (3u << 12), 3u << 12);
+	CHECK_EQ(w[86] & (3u << 12), 3u << 12);
+	/* FLUSH CACHE and FLUSH CACHE EXT complete, with an interrupt */
+	CHECK_EQ(write_one(&c, 2, 0x1234), IDE_DRDY | IDE_DSC);
+	CHECK_EQ(nondata(&c, 0xE7, 0), IDE_DRDY | IDE_DSC);
+	CHECK_EQ(nondata(&c, 0xEA, 0), IDE_DRDY | IDE_DSC);
+	uint8_t back[2];
+	CHECK_EQ(block_read(&d, 2 * 512, back, 2), 0);
+	CHECK_EQ(back[0], 0x34);
+	/* A flush is the back end's fdatasync: where it fails (a descriptor that cannot sync,
+	 * /dev/null) the guest sees the error, never a success. */
+	int real_fd = d.fd;
+	d.fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	CHECK(d.fd >= 0);
+	CHECK_EQ(nondata(&c, 0xE7, 0), IDE_DRDY | IDE_ERR);
+	CHECK_EQ(inb_(&c, 1), IDE_ABRT);
+	CHECK_EQ(nondata(&c, 0xEA, 0), IDE_DRDY | IDE_ERR);
+	/* With the cache on a write completes without a flush ... */
+	CHECK_EQ(write_one(&c, 3, 0x5555), IDE_DRDY | IDE_DSC);
+	/* ... SET FEATURES 82h (cache off) writes the cache back first, so fails here ... */
+	CHECK_EQ(nondata(&c, 0xEF, 0x82), IDE_DRDY | IDE_ERR);
+	close(d.fd);
+	d.fd = real_fd;
+	CHECK_EQ(nondata(&c, 0xEF, 0x82), IDE_DRDY | IDE_DSC);
+	identify_words(&c, w);
+	CHECK_EQ(w[82] & (1u << 5), 1u << 5); /* still supported */
+	CHECK_EQ(w[85] & (1u << 5), 0);       /* no longer enabled */
+	/* ... and with the cache off every write is flushed before it completes. */
+	CHECK_EQ(write_one(&c, 4, 0x6666), IDE_DRDY | IDE_DSC);
+	real_fd = d.fd;
+	d.fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	CHECK_EQ(write_one(&c, 4, 0x7777), IDE_DRDY | IDE_ERR);
+	close(d.fd);
+	d.fd = real_fd;
+	/* SET FEATURES 02h turns it back on; soft reset keeps the setting */
+	CHECK_EQ(nondata(&c, 0xEF, 0x02), IDE_DRDY | IDE_DSC);
+	identify_words(&c, w);
+	CHECK_EQ(w[85] & (1u << 5), 1u << 5);
+	CHECK_EQ(nondata(&c, 0xEF, 0x82), IDE_DRDY | IDE_DSC);
+	ide_reset(&c);
+	identify_words(&c, w);
+	CHECK_EQ(w[85] & (1u << 5), 0);
+	ide_destroy(&c);
+	block_close(&d);
 }
 
 UNIT_MAIN(test_empty_channel_floats, test_ata_identify_read_write, test_ata_dma,
-	  test_atapi_registers, test_srst_restores_signature)
+	  test_atapi_registers, test_srst_restores_signature, test_ata_write_cache_and_flush)
