@@ -118,7 +118,7 @@ static const struct pc_port pc_ports[] = {
 struct machine_virtio_kind {
 	size_t size;
 	size_t vp_off;
-	/* Set the device up from arg, its interrupts going to msi. 0, or < 0 with err set. */
+	/* Set the device up from arg, its interrupts going to msi. 0, or -errno with err set. */
 	int (*init)(struct machine_virtio *v, const char *name, const void *arg,
 		    const struct virtio_env *env, const struct msi_sink *msi, char *err,
 		    size_t errlen);
@@ -221,7 +221,7 @@ static int net_init(struct machine_virtio *v, const char *name, const void *arg,
 	struct machine_net *n = (struct machine_net *)v;
 	n->tap_fd = tap_open(c->tap, c->bridge, n->ifname, err, errlen);
 	if (n->tap_fd < 0)
-		return -1;
+		return -EIO; /* tap_open() says why in err */
 	int e = virtio_net_init(&n->net, name, n->tap_fd, c->mac, env, msi);
 	if (e < 0)
 		snprintf(err, errlen, "virtio-net %s: %s", name, strerror(-e));
@@ -401,8 +401,9 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct c
 		}
 	}
 
-	if (evl_init(&m->io) < 0) {
-		snprintf(err, errlen, "I/O thread: %s", strerror(errno));
+	int e = evl_init(&m->io);
+	if (e < 0) {
+		snprintf(err, errlen, "I/O thread: %s", strerror(-e));
 		return -1;
 	}
 	m->io_up = 1;
