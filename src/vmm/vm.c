@@ -145,7 +145,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return errf(err, errlen, "KVM_CREATE_PIT2: %s", strerror(errno));
 	/* On PVM hosts interrupts routed through the in-kernel IOAPIC never reach the guest
-	 * (measured; see shared/notes/linux-on-pvm.md), so ISA IRQs go to the 8259 PIC only and
+	 * (measured; see docs/pvm-host.md), so ISA IRQs go to the 8259 PIC only and
 	 * the MADT lists no IOAPIC. vmm/irq_routing.c owns the table (MSI routes join later). */
 	int re = irq_routing_init(&vm->routing, vm->vm_fd, vm_isa_irqs_via_pic(vm));
 	if (re < 0)
