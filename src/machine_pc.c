@@ -116,9 +116,11 @@ static const struct pc_port pc_ports[] = {
 /* A kind of virtio device the PC attaches: the size of its struct (struct machine_virtio
  * first), where its transport lies in it, how to set it up and how to tear it down. */
 struct machine_virtio_kind {
+	const char *what; /* "virtio-net", for messages */
 	size_t size;
 	size_t vp_off;
-	/* Set the device up from arg, its interrupts going to msi. 0, or -errno with err set. */
+	/* Set the device up from arg, its interrupts going to msi. 0, or -errno (with the reason
+	 * in err, or machine_virtio_attach() says which device failed how). */
 	int (*init)(struct machine_virtio *v, const char *name, const void *arg,
 		    const struct virtio_env *env, const struct msi_sink *msi, char *err,
 		    size_t errlen);
@@ -157,8 +159,14 @@ static struct machine_virtio *machine_virtio_attach(struct machine *m,
 	struct virtio_env env = { .mem = &m->vm.mem, .loop = &m->io, .ioeventfd = vm_ioeventfd,
 				  .ioeventfd_ctx = &m->vm };
 	v->kind = kind;
-	if (kind->init(v, name, arg, &env, &sink, err, errlen) < 0)
+	if (errlen)
+		err[0] = '\0';
+	e = kind->init(v, name, arg, &env, &sink, err, errlen);
+	if (e < 0) {
+		if (errlen && !err[0])
+			snprintf(err, errlen, "%s %s: %s", kind->what, name, strerror(-e));
 		return NULL;
+	}
 	struct pci_device *d = &((struct virtio_pci *)((char *)v + kind->vp_off))->pci;
 	if (m->next_slot >= 32 || pci_bus_add(&m->pci, d, PCI_DEVFN(m->next_slot, 0)) < 0) {
 		snprintf(err, errlen, "%s: no free PCI slot", d->name);
@@ -206,6 +214,7 @@ static void blk_destroy(struct machine_virtio *v)
 }
 
 static const struct machine_virtio_kind blk_kind = {
+	.what = "virtio-blk",
 	.size = sizeof(struct machine_blk),
 	.vp_off = offsetof(struct machine_blk, blk.vp),
 	.init = blk_init,
@@ -222,10 +231,7 @@ static int net_init(struct machine_virtio *v, const char *name, const void *arg,
 	n->tap_fd = tap_open(c->tap, c->bridge, n->ifname, err, errlen);
 	if (n->tap_fd < 0)
 		return -EIO; /* tap_open() says why in err */
-	int e = virtio_net_init(&n->net, name, n->tap_fd, c->mac, env, msi);
-	if (e < 0)
-		snprintf(err, errlen, "virtio-net %s: %s", name, strerror(-e));
-	return e;
+	return virtio_net_init(&n->net, name, n->tap_fd, c->mac, env, msi);
 }
 
 static void net_destroy(struct machine_virtio *v)
@@ -237,6 +243,7 @@ static void net_destroy(struct machine_virtio *v)
 }
 
 static const struct machine_virtio_kind net_kind = {
+	.what = "virtio-net",
 	.size = sizeof(struct machine_net),
 	.vp_off = offsetof(struct machine_net, net.vp),
 	.init = net_init,
@@ -254,11 +261,9 @@ static int hvc_init(struct machine_virtio *v, const char *name, const void *arg,
 		    size_t errlen)
 {
 	const struct machine_config *cfg = arg;
-	int e = virtio_console_init(&((struct machine_hvc *)v)->con, name, cfg->hvc_out,
-				    cfg->hvc_in, env, msi);
-	if (e < 0)
-		snprintf(err, errlen, "virtio-console: %s", strerror(-e));
-	return e;
+	(void)err, (void)errlen;
+	return virtio_console_init(&((struct machine_hvc *)v)->con, name, cfg->hvc_out,
+				   cfg->hvc_in, env, msi);
 }
 
 static void hvc_destroy(struct machine_virtio *v)
@@ -267,6 +272,7 @@ static void hvc_destroy(struct machine_virtio *v)
 }
 
 static const struct machine_virtio_kind hvc_kind = {
+	.what = "virtio-console",
 	.size = sizeof(struct machine_hvc),
 	.vp_off = offsetof(struct machine_hvc, con.vp),
 	.init = hvc_init,
@@ -283,11 +289,8 @@ static int rng_init(struct machine_virtio *v, const char *name, const void *arg,
 		    const struct virtio_env *env, const struct msi_sink *msi, char *err,
 		    size_t errlen)
 {
-	(void)arg;
-	int e = virtio_rng_init(&((struct machine_rng *)v)->rng, name, env, msi);
-	if (e < 0)
-		snprintf(err, errlen, "virtio-rng: %s", strerror(-e));
-	return e;
+	(void)arg, (void)err, (void)errlen;
+	return virtio_rng_init(&((struct machine_rng *)v)->rng, name, env, msi);
 }
 
 static void rng_destroy(struct machine_virtio *v)
@@ -296,6 +299,7 @@ static void rng_destroy(struct machine_virtio *v)
 }
 
 static const struct machine_virtio_kind rng_kind = {
+	.what = "virtio-rng",
 	.size = sizeof(struct machine_rng),
 	.vp_off = offsetof(struct machine_rng, rng.vp),
 	.init = rng_init,

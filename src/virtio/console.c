@@ -104,16 +104,9 @@ static void con_start(void *ctx)
 	watch_input(c, c->in_off >= c->in_len);
 }
 
-/* Stop reading input from a thread other than the I/O thread: evl_del() waits for a running
- * input_event(), which takes the lock, so it must be called without it. */
 static void unwatch_input(struct virtio_console *c)
 {
-	virtio_pci_lock(&c->vp);
-	bool was = c->in_watched;
-	c->in_watched = false;
-	virtio_pci_unlock(&c->vp);
-	if (was)
-		evl_del(c->vp.env.loop, c->in_fd);
+	virtio_pci_unwatch(&c->vp, &c->in_watched, c->in_fd);
 }
 
 static void con_reset(void *ctx)

@@ -176,12 +176,7 @@ static void net_start(void *ctx)
 
 static void unwatch_tap(struct virtio_net *n)
 {
-	virtio_pci_lock(&n->vp);
-	bool was = n->tap_watched;
-	n->tap_watched = false;
-	virtio_pci_unlock(&n->vp);
-	if (was)
-		evl_del(n->vp.env.loop, n->tap_fd);
+	virtio_pci_unwatch(&n->vp, &n->tap_watched, n->tap_fd);
 }
 
 static void net_reset(void *ctx)

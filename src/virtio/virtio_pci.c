@@ -131,6 +131,16 @@ void virtio_pci_serve_queue(struct virtio_pci *vp, unsigned q, struct vq_chain *
 		virtio_pci_notify(vp, q);
 }
 
+void virtio_pci_unwatch(struct virtio_pci *vp, bool *watched, int fd)
+{
+	virtio_pci_lock(vp);
+	bool was = *watched;
+	*watched = false;
+	virtio_pci_unlock(vp);
+	if (was)
+		evl_del(vp->env.loop, fd);
+}
+
 static void kick_now(struct virtio_pci_queue *q)
 {
 	struct virtio_pci *vp = q->vp;

@@ -139,6 +139,10 @@ typedef uint32_t (*virtio_chain_fn)(void *ctx, const struct vq_chain *c);
  * The driver is interrupted once at the end if anything was pushed. Lock held. */
 void virtio_pci_serve_queue(struct virtio_pci *vp, unsigned q, struct vq_chain *c,
 			    virtio_chain_fn fn, void *ctx);
+/* Stop the I/O thread watching a device's fd (a TAP, console input) from any other thread:
+ * *watched is cleared under the lock, evl_del() runs without it, as it waits for a running
+ * handler, which takes the lock. Lock NOT held. */
+void virtio_pci_unwatch(struct virtio_pci *vp, bool *watched, int fd);
 /* Run ops->kick for queue q on the I/O thread soon (e.g. a back end has room again). */
 void virtio_pci_kick_later(struct virtio_pci *vp, unsigned q);
 
