@@ -39,9 +39,9 @@
 
 #define KVM_PAGES_ADDR 0xFFFBC000ull /* identity map + TSS pages vm.c gives KVM */
 #define KVM_PAGES_LEN 0x4000ull
-static const uint16_t ide_cmd_port[2] = { 0x1F0, 0x170 };
-static const uint16_t ide_ctl_port[2] = { 0x3F6, 0x376 };
-static const unsigned ide_irq[2] = { 14, 15 };
+static const uint16_t ide_cmd_port[2] = { PORT_IDE0, PORT_IDE1 };
+static const uint16_t ide_ctl_port[2] = { PORT_IDE0_CTL, PORT_IDE1_CTL };
+static const unsigned ide_irq[2] = { IRQ_IDE0, IRQ_IDE1 };
 
 struct machine_fv {
 	struct firmware fw;

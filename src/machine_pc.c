@@ -10,20 +10,13 @@
 #include "boot/acpi_tables.h"
 #include "boot/boot.h"
 #include "boot/e820.h"
+#include "config/cpuset.h"
 #include "machine_fv.h"
 #include "vmm/ioeventfd.h"
 #include "hw/pc_platform.h"
 #include "lib/log.h"
 
-#define ACPI_TABLES_ADDR BIOS_AREA_START
-#define ACPI_TABLES_MAX 0x10000
-/* PCI windows firmware would program: ports above the ISA range, MMIO in the 32-bit hole below
- * the IOAPIC, and 64-bit BARs in 16 GiB from the first 1 GiB boundary above RAM. */
-#define PCI_IO_BASE 0xC000
-#define PCI_IO_END 0x10000
 #define PCI_MEM32_BASE PCI_HOLE_START
-#define PCI_MEM32_END 0xFC000000ull
-#define PCI_MEM64_SIZE (16ull << 30)
 
 static void pc_reset(void *ctx)
 {
@@ -347,16 +340,67 @@ static int add_pv_devices(struct machine *m, const struct machine_config *cfg, c
 	return 0;
 }
 
+/* The host CPUs of each vCPU: cfg->cpus checked against this host, then what vcpu-pin set
+ * before a reboot. *sets and *pinned NULL: no pinning. 0, or -1 with err naming the key. */
+static int vcpu_affinity(const struct machine_config *cfg, cpu_set_t **sets, bool **pinned,
+			 char *err, size_t errlen)
+{
+	*sets = NULL;
+	*pinned = NULL;
+	bool any = cfg->cpus != NULL;
+	for (unsigned i = 0; cfg->persist && i < cfg->vcpus && i < DOMUS_MAX_VCPUS; i++)
+		any |= cfg->persist->vcpu_pinned[i];
+	if (!any || cfg->vcpus == 0 || cfg->vcpus > DOMUS_MAX_VCPUS)
+		return 0; /* vm_create() refuses a bad vCPU count */
+	struct cpuset_host *host = malloc(sizeof(*host));
+	*sets = calloc(cfg->vcpus, sizeof(**sets));
+	*pinned = calloc(cfg->vcpus, sizeof(**pinned));
+	char e[384];
+	int r = -1;
+	if (!host || !*sets || !*pinned)
+		snprintf(err, errlen, "out of memory");
+	else if (cpuset_host_read(host, e, sizeof(e)) < 0)
+		snprintf(err, errlen, "cpus: %s", e);
+	else if (cpuset_parse_pinning(cfg->cpus, cfg->vcpus, host, *sets, *pinned, e,
+				      sizeof(e)) < 0)
+		snprintf(err, errlen, "cpus \"%.64s\": %s", cfg->cpus, e);
+	else
+		r = 0;
+	free(host);
+	if (r < 0) {
+		free(*sets);
+		free(*pinned);
+		*sets = NULL;
+		*pinned = NULL;
+		return -1;
+	}
+	for (unsigned i = 0; cfg->persist && i < cfg->vcpus; i++)
+		if (cfg->persist->vcpu_pinned[i]) {
+			(*sets)[i] = cfg->persist->vcpu_pin[i];
+			(*pinned)[i] = true;
+		}
+	return 0;
+}
+
 int machine_create(struct machine *m, const struct machine_config *cfg, struct console *con,
 		   char *err, size_t errlen)
 {
 	memset(m, 0, sizeof(*m));
 	m->con = con;
+	cpu_set_t *affinity;
+	bool *pinned;
+	if (vcpu_affinity(cfg, &affinity, &pinned, err, errlen) < 0)
+		return -1;
 	struct vm_config vc = { .mem_bytes = cfg->mem_bytes,
 				.nr_vcpus = cfg->vcpus,
 				.triple_fault_reset = cfg->triple_fault_reset,
-				.vga_hole = cfg->firmware != NULL || cfg->fv_devices };
-	if (vm_create(&m->vm, &vc, err, errlen) < 0)
+				.vga_hole = cfg->firmware != NULL || cfg->fv_devices,
+				.affinity = affinity,
+				.pinned = pinned };
+	int vr = vm_create(&m->vm, &vc, err, errlen);
+	free(affinity);
+	free(pinned);
+	if (vr < 0)
 		return -1;
 	struct vm *vm = &m->vm;
 
@@ -506,6 +550,25 @@ int machine_set_nic_link(struct machine *m, unsigned i, bool up)
 			m->persist->nic_link_down &= ~(1u << i);
 		else
 			m->persist->nic_link_down |= 1u << i;
+	}
+	return 0;
+}
+
+int machine_pin_vcpus(struct machine *m, bool all, unsigned i, const cpu_set_t *set, char *err,
+		      size_t errlen)
+{
+	unsigned first = all ? 0 : i, end = all ? m->vm.nr_vcpus : i + 1;
+	if (!all && i >= m->vm.nr_vcpus) {
+		snprintf(err, errlen, "no vCPU %u (this domain has %u: 0-%u)", i, m->vm.nr_vcpus,
+			 m->vm.nr_vcpus - 1);
+		return -1;
+	}
+	for (unsigned v = first; v < end; v++)
+		if (vm_vcpu_pin(&m->vm, v, set, err, errlen) < 0)
+			return -1;
+	for (unsigned v = first; m->persist && v < end && v < DOMUS_MAX_VCPUS; v++) {
+		m->persist->vcpu_pin[v] = *set;
+		m->persist->vcpu_pinned[v] = true;
 	}
 	return 0;
 }

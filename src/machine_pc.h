@@ -30,12 +30,15 @@
 #include "vmm/vm.h"
 
 /* What survives a reset, as on a PC: the battery-backed CMOS RAM and the clock's setting,
- * and which NIC cables the user unplugged (bit i: NIC i). */
+ * which NIC cables the user unplugged (bit i: NIC i), and the vCPU pinning set at run time
+ * (vcpu-pin: vcpu_pin[i] when vcpu_pinned[i], over machine_config.cpus). */
 struct pc_persist {
 	int valid;
 	uint8_t cmos[128];
 	int64_t rtc_offset_s;
 	uint32_t nic_link_down;
+	bool vcpu_pinned[DOMUS_MAX_VCPUS];
+	cpu_set_t vcpu_pin[DOMUS_MAX_VCPUS];
 };
 
 /* A virtio-blk disk: image path, read-only or not, guest-visible name (GET_ID serial). */
@@ -73,6 +76,12 @@ struct machine_net {
 struct machine_config {
 	uint64_t mem_bytes;
 	unsigned vcpus;
+	/* Host CPUs the vCPU threads run on, in xl's syntax (xl.cfg(5) cpus=, config/cpuset.h),
+	 * as written: one CPULIST for every vCPU ("0-3,^1", "all", "node:0"), or the per-vCPU
+	 * list form (xl's cpus = ["2", "3-5"]) as its entries each followed by ';' ("2;3-5;":
+	 * vCPU 0 on CPU 2, vCPU 1 on 3-5, later vCPUs unpinned). NULL: no pinning. Checked
+	 * against the host's online CPUs and NUMA nodes by machine_create(). */
+	const char *cpus;
 	const uint8_t *kernel;
 	size_t kernel_len;
 	const uint8_t *initrd;
@@ -145,5 +154,9 @@ int machine_find_nic(const struct machine *m, const char *what);
 /* Plug (up) or unplug NIC i's cable while the guest runs (virtio_net_set_link); it stays so
  * across reboots of this monitor. 0, or -ENODEV when there is no NIC i. */
 int machine_set_nic_link(struct machine *m, unsigned i, bool up);
+/* Pin vCPU i (all of them when all) to the host CPUs in set while the guest runs; with a
+ * persist the pinning outlives reboots of this monitor. 0, or -1 with err set. */
+int machine_pin_vcpus(struct machine *m, bool all, unsigned i, const cpu_set_t *set, char *err,
+		      size_t errlen);
 
 #endif

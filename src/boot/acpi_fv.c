@@ -7,8 +7,6 @@
 #include "hw/pc_platform.h"
 
 #define HDR_LEN 36
-#define LAPIC_ADDR 0xFEE00000u
-#define IOAPIC_ADDR 0xFEC00000u
 #define FILE_RSDP "etc/acpi/rsdp"
 #define FILE_TABLES "etc/acpi/tables"
 #define CMD_ALLOCATE 1
@@ -249,7 +247,7 @@ int acpi_fv_build(struct acpi_fv *t, const struct acpi_fv_config *cfg)
 		return -1;
 	uint8_t *m = b + madt;
 	header(m, "APIC", (uint32_t)madt_len, 5);
-	put32(m + HDR_LEN, LAPIC_ADDR);
+	put32(m + HDR_LEN, PC_LAPIC_ADDR);
 	put32(m + HDR_LEN + 4, 1); /* PCAT_COMPAT */
 	uint8_t *e = m + HDR_LEN + 8;
 	for (unsigned i = 0; i < cfg->nr_cpus; i++, e += 8) {
@@ -262,7 +260,7 @@ int acpi_fv_build(struct acpi_fv *t, const struct acpi_fv_config *cfg)
 	if (cfg->with_ioapic) {
 		e[0] = 1;
 		e[1] = 12;
-		put32(e + 4, IOAPIC_ADDR);
+		put32(e + 4, PC_IOAPIC_ADDR);
 		e += 12;
 		e[0] = 2; /* SCI: level, active high */
 		e[1] = 10;

@@ -5,9 +5,8 @@
 #include "boot/aml.h"
 #include "boot/dsdt.h"
 #include "hw/acpi_pm.h"
+#include "hw/pc_platform.h"
 
-#define IOAPIC_ADDR 0xFEC00000u
-#define LAPIC_ADDR 0xFEE00000u
 #define HDR_LEN 36
 
 struct tbuf {
@@ -156,7 +155,7 @@ size_t acpi_build(uint8_t *buf, size_t cap, uint64_t base, const struct acpi_con
 
 	/* MADT (ACPI 6.3 5.2.12) */
 	header(madt, "APIC", (uint32_t)madt_len, 5);
-	put32(madt + HDR_LEN, LAPIC_ADDR);
+	put32(madt + HDR_LEN, PC_LAPIC_ADDR);
 	put32(madt + HDR_LEN + 4, 1); /* PCAT_COMPAT: 8259s present */
 	uint8_t *e = madt + HDR_LEN + 8;
 	for (unsigned i = 0; i < cfg->nr_cpus; i++, e += 8) {
@@ -170,7 +169,7 @@ size_t acpi_build(uint8_t *buf, size_t cap, uint64_t base, const struct acpi_con
 		e[0] = 1; /* I/O APIC */
 		e[1] = 12;
 		e[2] = 0; /* IOAPIC ID: after the CPUs' IDs is customary, 0 works with KVM */
-		put32(e + 4, IOAPIC_ADDR);
+		put32(e + 4, PC_IOAPIC_ADDR);
 		put32(e + 8, 0);
 		e += 12;
 		e[0] = 2; /* interrupt source override: SCI is level, active high */

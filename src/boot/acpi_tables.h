@@ -10,6 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "boot/e820.h"
+
+/* Where the PV PC's tables sit (the RSDP first), in the reserved BIOS area. */
+#define ACPI_TABLES_ADDR BIOS_AREA_START
+#define ACPI_TABLES_MAX 0x10000
+
 /* The PCI host bridge as the DSDT describes it (hw/pci.h keeps the same windows). */
 struct acpi_pci {
 	uint64_t mem32_base, mem32_end; /* [base, end) */

@@ -12,7 +12,7 @@
 
 #define E820_MAX 16
 #define EBDA_START 0x9FC00ull
-#define BIOS_AREA_START 0xE0000ull /* ACPI tables, MP table: reserved */
+#define BIOS_AREA_START 0xE0000ull /* ACPI tables (PV PC), firmware (FV PC): reserved */
 #define ONE_MIB 0x100000ull
 
 struct e820_entry {

@@ -21,6 +21,9 @@ int cmd_screenshot(int argc, char **argv);
 int cmd_dump_core(int argc, char **argv);
 /* A NIC's link on a running domain, through its monitor's control socket (net_link.c). */
 int cmd_net_link(int argc, char **argv);
+/* xl vcpu-list / vcpu-pin, through domusd or a monitor's control socket (vcpus.c). */
+int cmd_vcpu_list(int argc, char **argv);
+int cmd_vcpu_pin(int argc, char **argv);
 /* domusd's part of `domus info`: whether it runs, its domains and memory. */
 void info_domusd(void);
 

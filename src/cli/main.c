@@ -27,6 +27,8 @@ static const struct subcommand commands[] = {
 	{ "screenshot", cmd_screenshot, "write an FV domain's VGA text screen as a PNG" },
 	{ "dump-core", cmd_dump_core, "write a domain's memory and registers as an ELF core" },
 	{ "net-link", cmd_net_link, "plug or unplug a running domain's NIC cable (link up/down)" },
+	{ "vcpu-list", cmd_vcpu_list, "list vCPUs: host CPU, state, time, CPU affinity" },
+	{ "vcpu-pin", cmd_vcpu_pin, "pin a running domain's vCPU(s) to host CPUs (xl syntax)" },
 };
 
 static void usage(FILE *f)

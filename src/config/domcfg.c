@@ -6,6 +6,8 @@
  */
 #include "config/domcfg.h"
 
+#include "config/cpuset.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -130,6 +132,57 @@ static int get_str(struct build *b, const char *key, char **out)
 		return serr(b, s, "is empty");
 	*out = strdup(v);
 	return *out ? 0 : -ENOMEM;
+}
+
+/* cpus: one CPULIST ("0-3,^1") for every vCPU, or a list of them, one per vCPU (xl.cfg(5)),
+ * kept in cpuset.h's per-vCPU encoding ("2;3-5;"). Only the syntax is checked here: the host's
+ * CPUs are checked when the machine is created. Needs dc->vcpus. */
+static int build_cpus(struct build *b)
+{
+	const struct xlcfg_setting *s = xlcfg_find(b->cfg, "cpus");
+	char e[256], buf[64];
+	const char *v;
+	cpu_set_t set;
+
+	if (!s)
+		return 0;
+	if (s->val->type != XLVAL_LIST) {
+		if (xlval_as_string(s->val, &v) < 0)
+			return wrong_type(b, s, "a string or a list of strings");
+		if (cpuset_parse(v, NULL, &set, e, sizeof(e)) < 0)
+			return berr(b, s->source, s->line, "'cpus' \"%s\": %s",
+				    xlcfg_printable(buf, sizeof(buf), v), e);
+		b->dc->cpus = strdup(v);
+		return b->dc->cpus ? 0 : -ENOMEM;
+	}
+	if (s->val->nitems == 0)
+		return serr(b, s, "is an empty list (leave it out for no pinning)");
+	if (s->val->nitems > b->dc->vcpus)
+		return berr(b, s->source, s->line, "'cpus' lists %zu vCPUs' CPUs, but the domain "
+			    "has %u vCPU%s", s->val->nitems, b->dc->vcpus,
+			    b->dc->vcpus == 1 ? "" : "s");
+	size_t len = 1;
+	for (size_t i = 0; i < s->val->nitems; i++) {
+		const struct xlval *it = s->val->items[i];
+		if (it->type == XLVAL_LIST || xlval_as_string(it, &v) < 0)
+			return berr(b, it->source, it->line, "'cpus' entry %zu (vCPU %zu) must be a "
+				    "string or a number, not a list", i, i);
+		if (cpuset_parse(v, NULL, &set, e, sizeof(e)) < 0)
+			return berr(b, it->source, it->line, "'cpus' entry %zu (vCPU %zu) \"%s\": "
+				    "%s", i, i, xlcfg_printable(buf, sizeof(buf), v), e);
+		len += strlen(v) + 1;
+	}
+	char *out = malloc(len);
+	if (!out)
+		return -ENOMEM;
+	out[0] = 0;
+	for (size_t i = 0; i < s->val->nitems; i++) {
+		xlval_as_string(s->val->items[i], &v);
+		strcat(out, v);
+		strcat(out, ";");
+	}
+	b->dc->cpus = out;
+	return 0;
 }
 
 static int get_u64(struct build *b, const char *key, uint64_t min,
@@ -548,7 +601,7 @@ static int build(struct build *b)
 	if ((r = get_u64(b, "vcpus", 1, DOMUS_MAX_VCPUS, &u)) < 0)
 		return r;
 	dc->vcpus = (unsigned)u;
-	if ((r = get_str(b, "cpus", &dc->cpus)) < 0)
+	if ((r = build_cpus(b)) < 0)
 		return r;
 
 	if ((r = build_boot(b)) < 0 || (r = build_firmware(b)) < 0 ||

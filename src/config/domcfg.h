@@ -102,7 +102,9 @@ struct domain_config {
 	uint64_t memory_mib;
 	uint64_t maxmem_mib;    /* >= memory_mib; = memory_mib if not given */
 	unsigned vcpus;
-	char *cpus;             /* pinning as written ("0-3,^1"); NULL = none */
+	char *cpus;             /* pinning as written ("0-3,^1"), a list in
+				 * config/cpuset.h's per-vCPU form ("2;3-5;");
+				 * syntax checked; NULL = none */
 	char *kernel;           /* NULL = boot through firmware */
 	char *ramdisk;
 	char *cmdline;          /* final kernel command line, see below; or NULL */

@@ -15,5 +15,21 @@
 #define IRQ_COM1 4
 #define IRQ_RTC 8
 #define IRQ_SCI 9
+/* The local APIC and IOAPIC at their PC addresses (KVM's in-kernel irqchip; the MADT). */
+#define PC_LAPIC_ADDR 0xFEE00000u
+#define PC_IOAPIC_ADDR 0xFEC00000u
+/* PCI windows firmware would program: ports above the ISA range, MMIO in the 32-bit hole below
+ * the IOAPIC, and 64-bit BARs in 16 GiB from the first 1 GiB boundary above RAM. */
+#define PCI_IO_BASE 0xC000
+#define PCI_IO_END 0x10000
+#define PCI_MEM32_END 0xFC000000ull
+#define PCI_MEM64_SIZE (16ull << 30)
+/* The FV PC's legacy IDE channels (PIIX3 IDE in compatibility mode). */
+#define PORT_IDE0 0x1F0
+#define PORT_IDE0_CTL 0x3F6
+#define IRQ_IDE0 14
+#define PORT_IDE1 0x170
+#define PORT_IDE1_CTL 0x376
+#define IRQ_IDE1 15
 
 #endif

@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -194,16 +195,22 @@ struct json_object *control_call(const char *path, const char *cmd, int timeout_
 		close(fd);
 		return NULL;
 	}
-	char buf[8192];
+	char *buf = malloc(CONTROL_REPLY_MAX);
 	size_t got = 0;
-	while (got < sizeof(buf) - 1) {
-		ssize_t n = recv(fd, buf + got, sizeof(buf) - 1 - got, 0);
+	if (!buf) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		close(fd);
+		return NULL;
+	}
+	while (got < CONTROL_REPLY_MAX - 1) {
+		ssize_t n = recv(fd, buf + got, CONTROL_REPLY_MAX - 1 - got, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			snprintf(err, errlen, "%s: no reply to '%s': %s", path, cmd,
 				 errno == EAGAIN ? "timed out" : strerror(errno));
 			close(fd);
+			free(buf);
 			return NULL;
 		}
 		if (n == 0)
@@ -215,6 +222,7 @@ struct json_object *control_call(const char *path, const char *cmd, int timeout_
 	close(fd);
 	buf[got] = 0;
 	struct json_object *o = json_tokener_parse(buf);
+	free(buf);
 	if (!o || !json_object_is_type(o, json_type_object)) {
 		if (o)
 			json_object_put(o);

@@ -3,7 +3,8 @@
  * A client (domusd, or `socat - UNIX:control.sock`) connects, sends a command such as
  * "pause\n" and reads one line of JSON: {"ok":true,...} or {"ok":false,"error":"why"}; then
  * the monitor closes the connection. Commands (see handle() in monitor/domus_vmm.c): status, pause,
- * unpause, power-button, reset, destroy, screenshot PATH, dump-core PATH. The socket is served on the monitor's event loop, so a command
+ * unpause, power-button, reset, destroy, net-link, vcpu-list, vcpu-pin, screenshot PATH,
+ * dump-core PATH (monitor/monitor_ctl.h). The socket is served on the monitor's event loop, so a command
  * never races another; a slow client is dropped after a few seconds. */
 #ifndef DOMUS_CONTROL_H
 #define DOMUS_CONTROL_H
@@ -13,6 +14,8 @@
 #define CONTROL_MAX_CLIENTS 8
 /* Room for a command and a file name (screenshot PATH, dump-core PATH). */
 #define CONTROL_LINE_MAX (PATH_MAX + 64)
+/* The longest reply control_call() takes (vcpu-list of 255 vCPUs is ~30 KiB). */
+#define CONTROL_REPLY_MAX (256 * 1024)
 
 struct json_object;
 

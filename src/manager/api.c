@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "config/cpuset.h"
 #include "config/domcfg.h"
 #include "config/xlcfg.h"
 #include "manager/domusd.h"
@@ -24,6 +25,8 @@
 #define BODY_MAX (1u << 20)
 #define DESTROY_WAIT_S 15
 #define MAX_OVERRIDES 64
+/* "vcpu-pin VCPU CPUS": the API takes CPU lists up to 4096 bytes (config/cpuset.c). */
+#define CONTROL_CMD_MAX 4200
 
 struct request {
 	char *body;
@@ -569,11 +572,107 @@ static void console_info(struct domusd *d, const char *ref, struct reply *r)
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* A running domain's ID and name for a request to its monitor; 0 with r set otherwise. */
+static unsigned running_domid(struct domusd *d, const char *ref, char *name, size_t nlen,
+			      unsigned *vcpus, struct reply *r)
+{
+	pthread_mutex_lock(&d->lock);
+	struct domain *dom = find_or_404(d, ref, r);
+	if (dom && dom->state != DOM_RUNNING) {
+		set_error(r, MHD_HTTP_CONFLICT, "domain %s is not running (%s)", dom->name,
+			  dom_state_name(dom->state));
+		dom = NULL;
+	}
+	unsigned domid = dom ? dom->domid : 0;
+	if (dom) {
+		snprintf(name, nlen, "%s", dom->name);
+		if (vcpus)
+			*vcpus = dom->l.vcpus;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return domid;
+}
+
+/* GET /v1/domains/REF/vcpus: the monitor's vcpu-list. */
+static void vcpu_list(struct domusd *d, const char *ref, struct reply *r)
+{
+	char name[DOMUS_NAME_MAX + 32], err[512];
+	unsigned domid = running_domid(d, ref, name, sizeof(name), NULL, r);
+	if (!domid)
+		return;
+	struct json_object *o = dom_control(d, domid, "vcpu-list", err, sizeof(err));
+	if (!o) {
+		set_error(r, MHD_HTTP_CONFLICT, "domain %s: vcpu-list: %s", name, err);
+		return;
+	}
+	json_object_object_del(o, "ok");
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "domid", json_object_new_int((int)domid));
+	r->status = MHD_HTTP_OK;
+	r->json = o;
+}
+
+/* POST /v1/domains/REF/vcpus/VCPU/pin {"cpus": "CPULIST"}: VCPU a number or "all". */
+static void vcpu_pin(struct domusd *d, const char *ref, const char *vcpu,
+		     struct json_object *body, struct reply *r)
+{
+	const char *cpus = body ? jstr(body, "cpus") : NULL;
+	char e[384], name[DOMUS_NAME_MAX + 32], err[512];
+	cpu_set_t set;
+	if (!cpus) {
+		set_error(r, MHD_HTTP_BAD_REQUEST, "the body must be {\"cpus\": "
+			  "\"CPULIST\"} (xl syntax: all, 0-3,5,^1, node:0)");
+		return;
+	}
+	if (cpuset_parse(cpus, NULL, &set, e, sizeof(e)) < 0) {
+		set_error(r, MHD_HTTP_BAD_REQUEST, "CPUs \"%.64s\": %s", cpus, e);
+		return;
+	}
+	int all = !strcmp(vcpu, "all");
+	unsigned long v = 0;
+	char *end = NULL;
+	if (!all && (vcpu[0] < '0' || vcpu[0] > '9' || strlen(vcpu) > 4 ||
+		     (v = strtoul(vcpu, &end, 10), *end))) {
+		set_error(r, MHD_HTTP_BAD_REQUEST, "'%s' is not a vCPU number or all",
+			  vcpu);
+		return;
+	}
+	unsigned nvcpus = 0;
+	unsigned domid = running_domid(d, ref, name, sizeof(name), &nvcpus, r);
+	if (!domid)
+		return;
+	if (!all && v >= nvcpus) {
+		set_error(r, MHD_HTTP_BAD_REQUEST, "domain %s has no vCPU %lu (it has %u: "
+			  "0-%u)", name, v, nvcpus, nvcpus ? nvcpus - 1 : 0);
+		return;
+	}
+	char cmd[CONTROL_CMD_MAX];
+	snprintf(cmd, sizeof(cmd), "vcpu-pin %s %s", vcpu, cpus);
+	struct json_object *o = dom_control(d, domid, cmd, err, sizeof(err));
+	if (!o) {
+		/* the monitor names the command ("vcpu-pin: why"); the client does too */
+		const char *why = strncmp(err, "vcpu-pin: ", 10) ? err : err + 10;
+		set_error(r, MHD_HTTP_CONFLICT, "domain %s: %s", name, why);
+		return;
+	}
+	r->status = MHD_HTTP_OK;
+	r->json = json_object_new_object();
+	add_s(r->json, "name", name);
+	json_object_object_add(r->json, "domid", json_object_new_int((int)domid));
+	add_s(r->json, "done", "vcpu-pin");
+	struct json_object *val;
+	if (json_object_object_get_ex(o, "vcpu", &val))
+		json_object_object_add(r->json, "vcpu", json_object_get(val));
+	if (json_object_object_get_ex(o, "affinity", &val))
+		json_object_object_add(r->json, "affinity", json_object_get(val));
+	json_object_put(o);
+}
+
 /* Route one request. Paths: /v1/host, /v1/domains, /v1/domains/REF[/ACTION]. */
 static void route(struct domusd *d, const char *method, const char *url, const char *body,
 		  size_t len, struct reply *r)
 {
-	char ref[128] = "", action[32] = "";
+	char ref[128] = "", action[32] = "", vcpu[16] = "";
 	int get = !strcmp(method, "GET"), post = !strcmp(method, "POST"),
 	    del = !strcmp(method, "DELETE");
 	if (!strcmp(url, "/v1/host") && get) {
@@ -592,6 +691,33 @@ static void route(struct domusd *d, const char *method, const char *url, const c
 			create_domain(d, o, r);
 		if (o)
 			json_object_put(o);
+	} else if (sscanf(url, "/v1/domains/%127[^/]/vcpus/%15[^/]/%31[^/]", ref, vcpu, action) ==
+		   3) {
+		struct json_object *o = NULL;
+		if (body && len) {
+			struct json_tokener *tok = json_tokener_new();
+			o = tok ? json_tokener_parse_ex(tok, body, (int)len) : NULL;
+			if (tok)
+				json_tokener_free(tok);
+		}
+		if (strcmp(action, "pin"))
+			set_error(r, MHD_HTTP_NOT_FOUND, "no such resource: %s %s (see docs/api.yaml)",
+				  method, url);
+		else if (!post)
+			set_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "%s %s: use POST", method, url);
+		else if (!o || !json_object_is_type(o, json_type_object))
+			set_error(r, MHD_HTTP_BAD_REQUEST, "the body is not a JSON object");
+		else
+			vcpu_pin(d, ref, vcpu, o, r);
+		if (o)
+			json_object_put(o);
+	} else if (sscanf(url, "/v1/domains/%127[^/]/%31[^/]", ref, action) == 2 &&
+		   !strcmp(action, "vcpus") && !strchr(url + strlen("/v1/domains/") + strlen(ref) +
+						       strlen("/vcpus"), '/')) {
+		if (get)
+			vcpu_list(d, ref, r);
+		else
+			set_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "%s %s: use GET", method, url);
 	} else if (sscanf(url, "/v1/domains/%127[^/]/%31[^/]", ref, action) == 2) {
 		if (!strcmp(action, "console") && get) {
 			console_info(d, ref, r);

@@ -41,6 +41,7 @@ void launch_free(struct dom_launch *l)
 	}
 	free(l->disks);
 	free(l->nics);
+	free(l->cpus);
 	free(l->kernel);
 	free(l->ramdisk);
 	free(l->cmdline);
@@ -60,6 +61,7 @@ static int alloc_devices(struct dom_launch *l)
 int launch_copy(struct dom_launch *to, const struct dom_launch *from)
 {
 	*to = *from;
+	to->cpus = dup_or_null(from->cpus);
 	to->kernel = dup_or_null(from->kernel);
 	to->ramdisk = dup_or_null(from->ramdisk);
 	to->cmdline = dup_or_null(from->cmdline);
@@ -67,7 +69,7 @@ int launch_copy(struct dom_launch *to, const struct dom_launch *from)
 	to->source = dup_or_null(from->source);
 	int bad = (from->kernel && !to->kernel) || (from->ramdisk && !to->ramdisk) ||
 		  (from->cmdline && !to->cmdline) || (from->firmware && !to->firmware) ||
-		  (from->source && !to->source);
+		  (from->source && !to->source) || (from->cpus && !to->cpus);
 	if (alloc_devices(to) < 0) {
 		to->ndisks = to->nnics = 0;
 		bad = 1;
@@ -114,7 +116,8 @@ int launch_from_config(struct dom_launch *l, const struct domain_config *dc, con
 	if (bad)
 		l->ndisks = l->nnics = 0;
 	l->source = abs_path(cwd, source);
-	bad |= !l->source;
+	l->cpus = dup_or_null(dc->cpus);
+	bad |= !l->source || (dc->cpus && !l->cpus);
 	if (l->fv) {
 		snprintf(l->boot, sizeof(l->boot), "%s", dc->boot);
 		l->firmware = abs_path(cwd, dc->bios_path ? dc->bios_path : FIRMWARE_DEFAULT);
@@ -168,6 +171,7 @@ void launch_to_json(const struct dom_launch *l, struct json_object *o)
 	json_object_object_add(o, "memory_mib", json_object_new_int64((int64_t)l->memory_mib));
 	json_object_object_add(o, "maxmem_mib", json_object_new_int64((int64_t)l->maxmem_mib));
 	json_object_object_add(o, "vcpus", json_object_new_int((int)l->vcpus));
+	add_str(o, "cpus", l->cpus);
 	add_str(o, "type", l->fv ? "hvm" : "pv");
 	add_str(o, "kernel", l->kernel);
 	add_str(o, "ramdisk", l->ramdisk);
@@ -246,6 +250,7 @@ int launch_from_json(struct dom_launch *l, struct json_object *o)
 	view.cmdline = (char *)(uintptr_t)json_get_str(o, "cmdline");
 	view.firmware = (char *)(uintptr_t)json_get_str(o, "firmware");
 	view.source = (char *)(uintptr_t)json_get_str(o, "source");
+	view.cpus = (char *)(uintptr_t)json_get_str(o, "cpus");
 	if (!(l->fv ? view.firmware : view.kernel))
 		return -EINVAL;
 	struct dom_disk dv[DOMUS_MAX_DISKS];
@@ -312,6 +317,8 @@ int launch_vmm_args(const struct dom_launch *l, const char **argv, int *n,
 	} while (0)
 	OPT("--memory", fmt(st, "%llu", (unsigned long long)l->memory_mib));
 	OPT("--vcpus", fmt(st, "%u", l->vcpus));
+	if (l->cpus)
+		OPT("--cpus", l->cpus);
 	if (l->fv) {
 		OPT("--firmware", l->firmware);
 		if (l->boot[0])

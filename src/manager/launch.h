@@ -27,6 +27,7 @@ struct dom_nic {
 struct dom_launch {
 	uint64_t memory_mib, maxmem_mib;
 	unsigned vcpus;
+	char *cpus;                       /* xl.cfg cpus= as domcfg keeps it; NULL: no pinning */
 	int fv;                           /* firmware boot on the emulated PC (type "hvm") */
 	char *kernel, *ramdisk, *cmdline; /* PV: absolute paths; NULLs when absent */
 	char *firmware;                   /* FV: the BIOS image (absolute) */
@@ -54,7 +55,7 @@ int launch_from_json(struct dom_launch *l, struct json_object *o);
 /* Append the monitor options that describe the machine (memory, vCPUs, kernel or firmware,
  * drives, NICs) to argv, which has room for *n + LAUNCH_MAX_ARGS more; the strings live in
  * store (freed by launch_args_free). 0, or -ENOMEM. */
-#define LAUNCH_MAX_ARGS (16 + 2 * (DOMUS_MAX_DISKS + DOMUS_MAX_NICS))
+#define LAUNCH_MAX_ARGS (18 + 2 * (DOMUS_MAX_DISKS + DOMUS_MAX_NICS))
 struct launch_args {
 	char *s[LAUNCH_MAX_ARGS];
 	unsigned n;

@@ -52,7 +52,8 @@ struct vmm {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: domus vmm --dir DIR --name NAME --domid ID [--token T] [--ready-fd FD]\n"
-		   "                 [--console-log FILE] [--memory MIB] [--vcpus N] [--pvm-aware]\n"
+		   "                 [--console-log FILE] [--memory MIB] [--vcpus N] [--cpus CPUS]\n"
+		   "                 [--pvm-aware]\n"
 		   "                 [--triple-fault-reset] [--core-on-crash FILE] MACHINE\n"
 		   "MACHINE, PV:  --kernel FILE [--initrd FILE] [--cmdline TEXT]\n"
 		   "                 [--disk NAME,ro|rw,PATH]... [--net MAC,BRIDGE,TAP]...\n"
@@ -60,7 +61,8 @@ static void usage(FILE *f)
 		   "The monitor of one domain under domusd (which starts it); not for direct use.\n"
 		   "DIR receives control.sock, console.sock and, when the guest ends, exit.json.\n"
 		   "In --disk and --ide the path comes last and may hold commas; empty BRIDGE, TAP:\n"
-		   "none, kernel-chosen; an empty CD-ROM PATH is a drive without a medium.\n");
+		   "none, kernel-chosen; an empty CD-ROM PATH is a drive without a medium.\n"
+		   "CPUS pins the vCPU threads: xl.cfg's cpus= (config/cpuset.h; \"2;3-5;\" per vCPU).\n");
 }
 
 static uint8_t *load(const char *what, const char *path, uint64_t max, size_t *len)
@@ -271,6 +273,7 @@ static int serve(struct vmm *v, int sfd)
 
 struct vmm_opts {
 	const char *kernel, *initrd, *cmdline, *console_log, *firmware, *boot;
+	const char *cpus;
 	unsigned long long memory_mib, vcpus;
 	int pvm_aware, triple_fault_reset, ready_fd;
 	struct machine_disk disks[DOMUS_MAX_DISKS];
@@ -412,6 +415,7 @@ int cmd_vmm(int argc, char **argv)
 		{ "cmdline", required_argument, NULL, 'c' },
 		{ "memory", required_argument, NULL, 'm' },
 		{ "vcpus", required_argument, NULL, 'n' },
+		{ "cpus", required_argument, NULL, 'U' },
 		{ "firmware", required_argument, NULL, 'F' },
 		{ "boot", required_argument, NULL, 'B' },
 		{ "disk", required_argument, NULL, 'd' },
@@ -440,6 +444,7 @@ int cmd_vmm(int argc, char **argv)
 		case 'i': o.initrd = optarg; break;
 		case 'c': o.cmdline = optarg; break;
 		case 'F': o.firmware = optarg; break;
+		case 'U': o.cpus = optarg; break;
 		case 'C': v.core_on_crash = optarg; break;
 		case 'B':
 			if (strlen(optarg) > 3 || strspn(optarg, "cdn") != strlen(optarg)) {
@@ -535,6 +540,7 @@ int cmd_vmm(int argc, char **argv)
 	struct machine_config mc = {
 		.mem_bytes = o.memory_mib << 20,
 		.vcpus = (unsigned)o.vcpus,
+		.cpus = o.cpus,
 		.kernel = kernel,
 		.kernel_len = kernel_len,
 		.initrd = initrd,

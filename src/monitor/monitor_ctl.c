@@ -3,9 +3,11 @@
 #include <json-c/json.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "config/cpuset.h"
 #include "machine_fv.h"
 #include "vmm/coredump.h"
 #include "lib/log.h"
@@ -116,6 +118,106 @@ static int dump_core(struct machine *m, const char *path, struct json_object *re
 	return r;
 }
 
+/* "vcpu-list": per vCPU its thread, the host CPU it last ran on, state, time and affinity. */
+static int vcpu_list(struct machine *m, struct json_object *reply, char *err, size_t errlen)
+{
+	struct vm *vm = &m->vm;
+	struct cpuset_host *host = malloc(sizeof(*host));
+	char e[256], text[1024];
+	if (!host) {
+		snprintf(err, errlen, "vcpu-list: out of memory");
+		return -1;
+	}
+	if (cpuset_host_read(host, e, sizeof(e)) < 0) {
+		snprintf(err, errlen, "vcpu-list: %s", e);
+		free(host);
+		return -1;
+	}
+	int paused = atomic_load(&vm->paused);
+	struct json_object *arr = json_object_new_array();
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu_info vi;
+		vm_vcpu_info(vm, i, &vi);
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "vcpu", json_object_new_int((int)i));
+		json_object_object_add(o, "tid", json_object_new_int(vi.tid));
+		json_object_object_add(o, "cpu", json_object_new_int(vi.cpu));
+		const char *state = !vi.tid ? "stopped" : paused ? "paused"
+					  : vi.state == 'r' ? "running" : "blocked";
+		json_object_object_add(o, "state", json_object_new_string(state));
+		json_object_object_add(o, "cpu_ns", json_object_new_int64((int64_t)vi.cpu_ns));
+		json_object_object_add(o, "time_s", json_object_new_double((double)vi.cpu_ns / 1e9));
+		cpuset_format(&vi.affinity, text, sizeof(text));
+		json_object_object_add(o, "affinity", json_object_new_string(text));
+		cpu_set_t covered;
+		CPU_AND(&covered, &vi.affinity, &host->online);
+		json_object_object_add(o, "affinity_all",
+				       json_object_new_boolean(vi.tid &&
+							       CPU_EQUAL(&covered, &host->online)));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(reply, "vcpus", arr);
+	cpuset_format(&host->online, text, sizeof(text));
+	json_object_object_add(reply, "host_cpus", json_object_new_string(text));
+	free(host);
+	return 0;
+}
+
+/* "vcpu-pin N|all CPUS": CPUS in xl's syntax (config/cpuset.h), the rest of the line. */
+static int vcpu_pin(struct machine *m, const char *args, struct json_object *reply, char *err,
+		    size_t errlen)
+{
+	static const char usage[] = "vcpu-pin: expected 'vcpu-pin VCPU|all CPUS' (CPUS as in "
+				    "xl: all, 0-3,5,^1, node:0)";
+	char which[16] = "";
+	int off = 0;
+	while (*args == ' ')
+		args++;
+	if (sscanf(args, "%15s %n", which, &off) != 1 || !off || !args[off]) {
+		snprintf(err, errlen, "%s", usage);
+		return -1;
+	}
+	const char *cpus = args + off;
+	bool all = !strcmp(which, "all");
+	unsigned long v = 0;
+	if (!all) {
+		char *end;
+		if (which[0] < '0' || which[0] > '9' || (v = strtoul(which, &end, 10), *end) ||
+		    v >= m->vm.nr_vcpus) {
+			snprintf(err, errlen, "vcpu-pin: no vCPU '%s' (this domain has %u: give 0-%u "
+					      "or all)", which, m->vm.nr_vcpus, m->vm.nr_vcpus - 1);
+			return -1;
+		}
+	}
+	struct cpuset_host *host = malloc(sizeof(*host));
+	char e[384];
+	cpu_set_t set;
+	int r = -1;
+	if (!host)
+		snprintf(err, errlen, "vcpu-pin: out of memory");
+	else if (cpuset_host_read(host, e, sizeof(e)) < 0)
+		snprintf(err, errlen, "vcpu-pin: %s", e);
+	else if (cpuset_parse(cpus, host, &set, e, sizeof(e)) < 0)
+		snprintf(err, errlen, "vcpu-pin: CPUs \"%.64s\": %s", cpus, e);
+	else if (machine_pin_vcpus(m, all, (unsigned)v, &set, e, sizeof(e)) < 0)
+		snprintf(err, errlen, "vcpu-pin: %s", e);
+	else
+		r = 0;
+	free(host);
+	if (r < 0)
+		return -1;
+	char text[1024];
+	cpuset_format(&set, text, sizeof(text));
+	json_object_object_add(reply, "vcpu", all ? json_object_new_string("all")
+						  : json_object_new_int((int)v));
+	json_object_object_add(reply, "affinity", json_object_new_string(text));
+	if (all)
+		log_info("every vCPU pinned to host CPUs %s", text);
+	else
+		log_info("vCPU %lu pinned to host CPUs %s", v, text);
+	return 0;
+}
+
 int monitor_command(struct machine *m, const char *cmd, struct json_object *reply, char *err,
 		    size_t errlen)
 {
@@ -138,14 +240,19 @@ int monitor_command(struct machine *m, const char *cmd, struct json_object *repl
 		vm_request_stop(vm, VM_STOP_QUIT, NULL);
 	} else if (!strncmp(cmd, "net-link", 8) && (cmd[8] == ' ' || !cmd[8])) {
 		return net_link(m, cmd + 8, reply, err, errlen);
+	} else if (!strcmp(cmd, "vcpu-list")) {
+		return vcpu_list(m, reply, err, errlen);
+	} else if (!strncmp(cmd, "vcpu-pin", 8) && (cmd[8] == ' ' || !cmd[8])) {
+		return vcpu_pin(m, cmd + 8, reply, err, errlen);
 	} else if ((path = path_arg(cmd, "screenshot", err, errlen))) {
 		return path[0] ? screenshot(m, path, reply, err, errlen) : -1;
 	} else if ((path = path_arg(cmd, "dump-core", err, errlen))) {
 		return path[0] ? dump_core(m, path, reply, err, errlen) : -1;
 	} else {
 		snprintf(err, errlen, "unknown command '%.64s' (status, pause, unpause, power-button, "
-				      "reset, destroy, net-link NIC [up|down], screenshot PATH, "
-				      "dump-core PATH)", cmd);
+				      "reset, destroy, net-link NIC [up|down], vcpu-list, "
+				      "vcpu-pin VCPU|all CPUS, screenshot PATH, dump-core PATH)",
+			 cmd);
 		return -1;
 	}
 	return 0;

@@ -9,7 +9,10 @@
 struct json_object;
 
 /* Run one of: pause, unpause, power-button, reset, destroy, "net-link NIC [up|down]" (NIC:
- * index, netN or TAP name; without a state it only reports), "screenshot /PATH" (FV: the VGA
+ * index, netN or TAP name; without a state it only reports), "vcpu-list" ("vcpus": [{vcpu,
+ * tid, cpu (last ran on), state (running, blocked, paused), cpu_ns, time_s, affinity ("0-1"),
+ * affinity_all}], "host_cpus"), "vcpu-pin VCPU|all CPUS" (CPUS in xl's syntax,
+ * config/cpuset.h; kept across reboots of this monitor), "screenshot /PATH" (FV: the VGA
  * text screen as a PNG and PATH.txt), "dump-core /PATH" (an ELF core, vmm/coredump.h); the last
  * two park the vCPUs meanwhile. Fills reply; 0, or -1 with err
  * set (also for an unknown command, listing the known ones; "status" is the caller's). */

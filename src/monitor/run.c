@@ -54,8 +54,9 @@ static void usage(FILE *f)
 		"  --hvc OUT[,in=IN]  a virtio console (hvc0) writing to file OUT, reading IN\n"
 		"  --rng              a virtio-rng entropy device (host getrandom)\n"
 		"  --control SOCKET   serve the monitor's control socket there (status, pause,\n"
-		"                     unpause, power-button, reset, destroy, net-link NIC [up|down];\n"
-		"                     `domus net-link --control SOCKET` is its client for NIC links)\n"
+		"                     unpause, power-button, reset, destroy, net-link NIC [up|down],\n"
+		"                     vcpu-list, vcpu-pin VCPU|all CPUS; `domus net-link`,\n"
+		"                     `domus vcpu-list` and `domus vcpu-pin` take --control SOCKET)\n"
 		"FV guests (no --kernel: SeaBIOS boots from IDE drives; --disk images become hda, hdb, hdd):\n"
 		"  --cdrom FILE       an ISO image or host CD-ROM device as IDE CD-ROM (hdc)\n"
 		"  --boot ORDER       boot order over c (disk), d (CD-ROM), n (network); default cd\n"
@@ -139,8 +140,12 @@ static int run_control(void *ctx, const char *cmd, struct json_object *reply, ch
 		snprintf(err, errlen, "the domain is between two boots; try again");
 		return -1;
 	}
-	if (strcmp(cmd, "status"))
-		return monitor_command(m, cmd, reply, err, errlen);
+	if (strcmp(cmd, "status")) {
+		int rc = monitor_command(m, cmd, reply, err, errlen);
+		if (rc == 0 && !strcmp(cmd, "vcpu-list"))
+			json_object_object_add(reply, "name", json_object_new_string(r->name));
+		return rc;
+	}
 	json_object_object_add(reply, "name", json_object_new_string(r->name));
 	json_object_object_add(reply, "pid", json_object_new_int((int)getpid()));
 	json_object_object_add(reply, "paused", json_object_new_boolean(atomic_load(&m->vm.paused)));
@@ -183,6 +188,7 @@ struct run_opts {
 	const char *hvc;
 	int rng;
 	const char *name;
+	const char *cpus; /* the config's cpus= (xl syntax, config/cpuset.h) */
 	const char *control;
 	struct machine_nic nics[DOMUS_MAX_NICS];
 	char nic_specs[DOMUS_MAX_NICS][256];
@@ -341,6 +347,7 @@ static int apply_config(const char *path, const char *const *ov, size_t nov, str
 			o->memory_mib = dc->memory_mib;
 		if (!have_vcpus)
 			o->vcpus = dc->vcpus;
+		o->cpus = dc->cpus;
 		o->fv = 1;
 		return 0;
 	}
@@ -379,6 +386,7 @@ static int apply_config(const char *path, const char *const *ov, size_t nov, str
 		o->memory_mib = dc->memory_mib;
 	if (!have_vcpus)
 		o->vcpus = dc->vcpus;
+	o->cpus = dc->cpus;
 	return 0;
 }
 
@@ -638,6 +646,7 @@ prepared:;
 	struct machine_config mc = {
 		.mem_bytes = o.memory_mib << 20,
 		.vcpus = (unsigned)o.vcpus,
+		.cpus = o.cpus,
 		.kernel = kernel,
 		.kernel_len = kernel_len,
 		.initrd = initrd,

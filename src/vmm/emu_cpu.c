@@ -18,6 +18,7 @@
 #define EFLAGS_VIP 0x100000u
 #define EFER_LMA 0x400u
 #define CR0_PE 0x1u
+#define CR4_LA57 0x1000u
 #define VEC_GP 13
 #define VEC_SS 12
 #define VEC_NP 11
@@ -60,11 +61,21 @@ enum emu_result emu_fault(struct emu_cpu *c, uint8_t vector, int has_error, uint
 
 /* Linear address of off in segment s, with the limit check of non-64-bit modes (expand-up
  * segments; expand-down data segments are not used by the code that reaches us). */
+static int canonical(const struct emu_cpu *c, uint64_t a)
+{
+	int bits = (c->sregs.cr4 & CR4_LA57) ? 57 : 48;
+	return (uint64_t)((int64_t)(a << (64 - bits)) >> (64 - bits)) == a;
+}
+
 static enum emu_result linear(struct emu_cpu *c, int s, uint64_t off, size_t len, uint64_t *lin)
 {
 	struct kvm_segment *sg = segp(c, s);
 	if (long64(c)) {
 		*lin = (s == SEG_FS || s == SEG_GS) ? sg->base + off : off;
+		/* A non-canonical address is #GP(0) (#SS(0) through SS), never a page walk:
+		 * handed to the page walk it came out as a #PF. */
+		if (!canonical(c, *lin) || (len && !canonical(c, *lin + len - 1)))
+			return emu_fault(c, s == SEG_SS ? VEC_SS : VEC_GP, 1, 0);
 		return EMU_DONE;
 	}
 	if (len && (off > sg->limit || len - 1 > sg->limit - off))
@@ -86,9 +97,26 @@ static enum emu_result access_mem(struct emu_cpu *c, int seg, uint64_t off, void
 		     : c->mem->read(c->mem_ctx, lin, rbuf, len, &pf_err, &pf_addr);
 	if (r < 0) {
 		c->cr2 = pf_addr;
+		/* The page walk knows P and W; whether the access was a user one is the CPL's
+		 * (descriptor-table reads, which are always supervisor accesses, do not come
+		 * here). A CPL-3 fault without U would send the guest kernel's fault handler
+		 * down its kernel-address path. */
+		if (cpl(c) == 3)
+			pf_err |= 4;
 		return emu_fault(c, VEC_PF, 1, pf_err);
 	}
 	return EMU_DONE;
+}
+
+int emu_misaligned(struct emu_cpu *c, int seg, uint64_t off, unsigned align)
+{
+	const struct kvm_segment *sg = segp(c, seg);
+	uint64_t lin = off;
+	if (!long64(c))
+		lin = (uint32_t)(sg->base + off);
+	else if (seg == SEG_FS || seg == SEG_GS)
+		lin = sg->base + off;
+	return (lin & (align - 1)) != 0;
 }
 
 enum emu_result emu_read(struct emu_cpu *c, int seg, uint64_t off, void *buf, size_t len)
@@ -298,6 +326,9 @@ static enum emu_result iret(struct emu_cpu *c, int opsize)
 		sp &= 0xFFFFFFFFull;
 	else if (sp_size == 2)
 		sp &= 0xFFFF;
+	/* IA-32e mode has no task return: NT set is #GP(0) before anything is popped. */
+	if ((c->regs.rflags & EFLAGS_NT) && (c->sregs.efer & EFER_LMA) && !real_or_v86(c))
+		return emu_fault(c, VEC_GP, 1, 0);
 	uint64_t ip, cs, fl;
 	if (pop(c, &sp, opsize, sp_size, &ip) || pop(c, &sp, opsize, sp_size, &cs) ||
 	    pop(c, &sp, opsize, sp_size, &fl))
@@ -361,6 +392,13 @@ static enum emu_result iret(struct emu_cpu *c, int opsize)
 				return emu_fault(c, VEC_SS, 1, ssel & 0xFFFC);
 		}
 	}
+	/* The new RIP: in a 64-bit code segment it must be canonical, elsewhere within CS's
+	 * limit, or #GP(0) before anything changes (SDM IRET; the host CPU agrees,
+	 * test_emu_diff_iret.c). Loading it unchecked made the guest fault at the target with
+	 * the new state instead of at the IRET. */
+	uint64_t new_ip = opsize == 2 ? (ip & 0xFFFF) : opsize == 4 ? (ip & 0xFFFFFFFFull) : ip;
+	if ((c->sregs.efer & EFER_LMA) && d.l ? !canonical(c, new_ip) : new_ip > d.limit)
+		return emu_fault(c, VEC_GP, 1, 0);
 	/* Which flags the new value may change (SDM IRET, "EFLAGS" per CPL and IOPL). */
 	uint64_t mask = 0x254DD5u; /* CF PF AF ZF SF TF DF OF NT RF AC ID */
 	if (cur == 0)
@@ -371,7 +409,7 @@ static enum emu_result iret(struct emu_cpu *c, int opsize)
 		mask &= 0xFFFF;
 	c->regs.rflags = ((old & ~mask) | (fl & mask) | 2) & ~(uint64_t)EFLAGS_VM;
 	set_seg(&c->sregs.cs, sel, &d);
-	c->regs.rip = (opsize == 2) ? (ip & 0xFFFF) : (opsize == 4 ? (ip & 0xFFFFFFFFull) : ip);
+	c->regs.rip = new_ip;
 	if (outer) {
 		uint16_t ssel = (uint16_t)ss;
 		if ((ssel & 0xFFFC) == 0) {
@@ -380,8 +418,11 @@ static enum emu_result iret(struct emu_cpu *c, int opsize)
 		} else {
 			set_seg(&c->sregs.ss, ssel, &sd);
 		}
-		c->regs.rsp = opsize == 2 ? (c->regs.rsp & ~0xFFFFull) | (new_sp & 0xFFFF)
-					  : new_sp;
+		/* In 64-bit mode RSP takes the popped value whatever the operand size (a 16-bit
+		 * IRETQ zero-extends it, as the host CPU does); elsewhere a 16-bit IRET loads SP. */
+		c->regs.rsp = opsize == 2 && !long64(c)
+				      ? (c->regs.rsp & ~0xFFFFull) | (new_sp & 0xFFFF)
+				      : new_sp;
 		if (!long64(c) && !d.l && opsize == 4 && !sd.db)
 			c->regs.rsp = (c->regs.rsp & ~0xFFFFull) | (new_sp & 0xFFFF);
 		/* Data segments the new, less privileged code may not use become null. */
@@ -409,11 +450,17 @@ static enum emu_result cmpxchg8b16b(struct emu_cpu *c, const struct emu_insn *d)
 	size_t sz = wide ? 16 : 8;
 	if (!d->has_mem)
 		return emu_fault(c, VEC_UD, 0, 0);
-	if (wide && (d->ea & 15))
+	if (wide && emu_misaligned(c, d->seg, d->ea, 16))
 		return emu_fault(c, VEC_GP, 1, 0);
 	uint8_t m[16];
-	if (emu_read(c, d->seg, d->ea, m, sz) != EMU_DONE)
+	if (emu_read(c, d->seg, d->ea, m, sz) != EMU_DONE) {
+		/* The CPU accesses the operand as a write even when it fails to compare (it
+		 * writes the old value back), so a #PF on the read has W set, as the host CPU
+		 * reports it (test_emu_diff_cmpxchg.c). */
+		if (c->vector == VEC_PF)
+			c->error |= 2;
 		return EMU_FAULT;
+	}
 	uint64_t lo = le(m, (int)sz / 2), hi = le(m + sz / 2, (int)sz / 2);
 	uint64_t mask = wide ? ~0ull : 0xFFFFFFFFull;
 	uint64_t a = c->regs.rax & mask, dd = c->regs.rdx & mask;
@@ -446,7 +493,7 @@ enum emu_result emu_execute(struct emu_cpu *c, const uint8_t *p, size_t n)
 {
 	struct emu_insn d = { 0 };
 	size_t i = 0;
-	int seg_override = -1, osz_prefix = 0, asz_prefix = 0, rex = 0;
+	int seg_override = -1, osz_prefix = 0, asz_prefix = 0, rex = 0, lock = 0;
 	c->dirty = 0;
 	c->name = NULL;
 	d.long64 = long64(c);
@@ -461,7 +508,9 @@ enum emu_result emu_execute(struct emu_cpu *c, const uint8_t *p, size_t n)
 			seg_override = (b >> 3) & 3;
 		else if (b == 0x64 || b == 0x65)
 			seg_override = b - 0x64 + SEG_FS;
-		else if (b == 0xF0 || b == 0xF2 || b == 0xF3)
+		else if (b == 0xF0)
+			lock = 1;
+		else if (b == 0xF2 || b == 0xF3)
 			continue;
 		else
 			break;
@@ -482,6 +531,8 @@ enum emu_result emu_execute(struct emu_cpu *c, const uint8_t *p, size_t n)
 
 	if (b0 == 0xCF) {
 		c->name = d.opsize == 8 ? "iretq" : d.opsize == 4 ? "iretd" : "iret";
+		if (lock)
+			return emu_fault(c, VEC_UD, 0, 0);
 		r = iret(c, d.opsize);
 		return r;
 	}
@@ -489,6 +540,10 @@ enum emu_result emu_execute(struct emu_cpu *c, const uint8_t *p, size_t n)
 	int is_0f = b0 == 0x0F && (b1 == 0xAE || b1 == 0xC7 || b1 == 0x01);
 	if (!is_fpu && !is_0f)
 		return EMU_DECLINED;
+	/* LOCK is #UD on every instruction here but CMPXCHG8B/16B with a memory operand (which
+	 * cmpxchg8b16b checks itself). Ignoring it would complete what the CPU refuses. */
+	if (lock && !(is_0f && b1 == 0xC7))
+		return emu_fault(c, VEC_UD, 0, 0);
 	if (is_0f)
 		i++;
 	if (is_0f && b1 == 0x01) { /* only XGETBV (0F 01 D0) */

@@ -68,6 +68,9 @@ enum emu_result emu_fpu_exec(struct emu_cpu *c, const uint8_t *op, const struct 
 /* Memory through segment seg (limit-checked outside 64-bit mode); EMU_DONE or EMU_FAULT. */
 enum emu_result emu_read(struct emu_cpu *c, int seg, uint64_t off, void *buf, size_t len);
 enum emu_result emu_write(struct emu_cpu *c, int seg, uint64_t off, const void *buf, size_t len);
+/* Whether the linear address of off in seg is not a multiple of align (a power of two): the
+ * alignment checks of FXSAVE, XSAVE and CMPXCHG16B are on the linear address. */
+int emu_misaligned(struct emu_cpu *c, int seg, uint64_t off, unsigned align);
 enum emu_result emu_fault(struct emu_cpu *c, uint8_t vector, int has_error, uint32_t error);
 
 #endif

@@ -73,6 +73,11 @@ void host_detect(struct host_info *h)
 	h->kvm_usable = 1;
 }
 
+int host_pic_routing(enum host_mode m, const char *force)
+{
+	return m == HOST_PVM || (force && strcmp(force, "1") == 0);
+}
+
 const char *host_mode_name(enum host_mode m)
 {
 	switch (m) {

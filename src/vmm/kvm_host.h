@@ -15,6 +15,12 @@ struct host_info {
 
 void host_detect(struct host_info *h);
 const char *host_mode_name(enum host_mode m);
+/* The one decision whether ISA interrupts go through the 8259 PIC only (no IOAPIC routes,
+ * and the MADT lists no IOAPIC): on PVM hosts, where IOAPIC-routed interrupts are lost, or on
+ * any host when force (the value of DOMUS_FORCE_PIC_ROUTING) is "1", so that CI on VT-x and
+ * AMD-V hosts covers the PVM paths too. */
+#define HOST_FORCE_PIC_ENV "DOMUS_FORCE_PIC_ROUTING"
+int host_pic_routing(enum host_mode m, const char *force);
 /* One paragraph on what this mode means for PV and FV guests. */
 const char *host_mode_advice(enum host_mode m);
 

@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +28,24 @@
 #define VGA_HOLE_END 0xC0000ull
 #define ROM_SLOT 2
 
+
+/* "0-3,5" for messages (vmm/ does not use config/cpuset.h: layers). */
+static void cpus_text(const cpu_set_t *set, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = 0;
+	for (int i = 0; i < CPU_SETSIZE && used + 24 < len; i++) {
+		if (!CPU_ISSET(i, set))
+			continue;
+		int j = i;
+		while (j + 1 < CPU_SETSIZE && CPU_ISSET(j + 1, set))
+			j++;
+		int n = j == i ? snprintf(buf + used, len - used, "%s%d", used ? "," : "", i)
+			       : snprintf(buf + used, len - used, "%s%d-%d", used ? "," : "", i, j);
+		used += (size_t)n;
+		i = j;
+	}
+}
 
 static uint8_t *map_ram(uint64_t size)
 {
@@ -69,7 +88,7 @@ int vm_add_rom(struct vm *vm, uint64_t gpa, void *hva, uint64_t size, char *err,
 
 int vm_isa_irqs_via_pic(const struct vm *vm)
 {
-	return vm->host.mode == HOST_PVM;
+	return host_pic_routing(vm->host.mode, getenv(HOST_FORCE_PIC_ENV));
 }
 
 static uint64_t host_mem_total(void)
@@ -99,6 +118,16 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	if (cfg->nr_vcpus == 0 || cfg->nr_vcpus > MAX_VCPUS)
 		return errf(err, errlen, "vcpus %u: must be between 1 and %d", cfg->nr_vcpus,
 			    MAX_VCPUS);
+	vm->cfg.affinity = NULL;
+	vm->cfg.pinned = NULL;
+	if (cfg->affinity && cfg->pinned) {
+		vm->affinity = calloc(cfg->nr_vcpus, sizeof(*vm->affinity));
+		vm->pinned = calloc(cfg->nr_vcpus, sizeof(*vm->pinned));
+		if (!vm->affinity || !vm->pinned)
+			return errf(err, errlen, "out of memory");
+		memcpy(vm->affinity, cfg->affinity, cfg->nr_vcpus * sizeof(*vm->affinity));
+		memcpy(vm->pinned, cfg->pinned, cfg->nr_vcpus * sizeof(*vm->pinned));
+	}
 	if (cfg->mem_bytes < 16ull << 20)
 		return errf(err, errlen, "memory %llu MiB: at least 16 MiB is needed",
 			    (unsigned long long)(cfg->mem_bytes >> 20));
@@ -147,6 +176,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	/* On PVM hosts interrupts routed through the in-kernel IOAPIC never reach the guest
 	 * (measured; see docs/pvm-host.md), so ISA IRQs go to the 8259 PIC only and
 	 * the MADT lists no IOAPIC. vmm/irq_routing.c owns the table (MSI routes join later). */
+	if (vm_isa_irqs_via_pic(vm))
+		log_debug("ISA interrupts through the 8259 PIC only, no IOAPIC in the MADT (%s)",
+			  vm->host.mode == HOST_PVM ? "PVM host" : HOST_FORCE_PIC_ENV "=1");
 	int re = irq_routing_init(&vm->routing, vm->vm_fd, vm_isa_irqs_via_pic(vm));
 	if (re < 0)
 		return errf(err, errlen, "KVM_SET_GSI_ROUTING: %s", strerror(-re));
@@ -352,33 +384,39 @@ static size_t fetch_insn(struct vcpu *c, const struct kvm_sregs *s, uint64_t rip
 	return got;
 }
 
-/* Guest linear memory for emu_cpu.c: KVM_TRANSLATE page by page, then guest RAM. */
+/* Guest linear memory for emu_cpu.c: KVM_TRANSLATE page by page, then guest RAM. Every page
+ * is translated before any byte is copied: a write that faults on its second page must not
+ * have changed the first, or the guest's retry (say of a CMPXCHG8B across a copy-on-write
+ * page) would see its own half-written operand. */
 static int emu_access(struct vcpu *c, uint64_t lin, void *buf, size_t len, int write,
 		      uint32_t *pf_err, uint64_t *pf_addr)
 {
-	size_t done = 0;
-	while (done < len) {
-		uint64_t a = lin + done;
-		struct kvm_translation t = { .linear_address = a };
-		size_t n = 4096 - (a & 0xFFF);
-		if (n > len - done)
-			n = len - done;
-		if (ioctl(c->fd, KVM_TRANSLATE, &t) < 0 || !t.valid || (write && !t.writeable)) {
-			*pf_err = (t.valid ? 1u : 0u) | (write ? 2u : 0u);
-			*pf_addr = a;
-			return -1;
+	for (int copy = 0; copy < 2; copy++) {
+		size_t done = 0;
+		while (done < len) {
+			uint64_t a = lin + done;
+			struct kvm_translation t = { .linear_address = a };
+			size_t n = 4096 - (a & 0xFFF);
+			if (n > len - done)
+				n = len - done;
+			if (ioctl(c->fd, KVM_TRANSLATE, &t) < 0 || !t.valid ||
+			    (write && !t.writeable)) {
+				*pf_err = (t.valid ? 1u : 0u) | (write ? 2u : 0u);
+				*pf_addr = a;
+				return -1;
+			}
+			void *p = gpa_to_hva(&c->vm->mem, t.physical_address, n);
+			if (!p) { /* MMIO or nothing: the fallback does not emulate devices */
+				*pf_err = write ? 2u : 0u;
+				*pf_addr = a;
+				return -1;
+			}
+			if (copy && write)
+				memcpy(p, (const uint8_t *)buf + done, n);
+			else if (copy)
+				memcpy((uint8_t *)buf + done, p, n);
+			done += n;
 		}
-		void *p = gpa_to_hva(&c->vm->mem, t.physical_address, n);
-		if (!p) { /* MMIO or nothing: the fallback does not emulate device accesses */
-			*pf_err = write ? 2u : 0u;
-			*pf_addr = a;
-			return -1;
-		}
-		if (write)
-			memcpy(p, (const uint8_t *)buf + done, n);
-		else
-			memcpy((uint8_t *)buf + done, p, n);
-		done += n;
 	}
 	return 0;
 }
@@ -652,6 +690,32 @@ static enum vm_stop vcpu_gate(struct vm *vm)
 	return s;
 }
 
+enum vm_stop vm_exit_stop(uint32_t exit_reason, uint32_t event_type, int triple_fault_reset,
+			  const char **what)
+{
+	*what = NULL;
+	switch (exit_reason) {
+	case KVM_EXIT_HLT:
+		/* Only without an in-kernel LAPIC; ours has one. Treat as idle. */
+		return VM_RUNNING;
+	case KVM_EXIT_SHUTDOWN:
+		if (triple_fault_reset)
+			return VM_STOP_RESET;
+		*what = "triple fault";
+		return VM_STOP_TRIPLE_FAULT;
+	case KVM_EXIT_SYSTEM_EVENT:
+		if (event_type == KVM_SYSTEM_EVENT_RESET)
+			return VM_STOP_RESET;
+		if (event_type == KVM_SYSTEM_EVENT_SHUTDOWN)
+			return VM_STOP_POWEROFF;
+		*what = "system event (crash)";
+		return VM_STOP_PANIC;
+	default:
+		*what = "unexpected KVM exit";
+		return VM_STOP_KVM_ERROR;
+	}
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *c = arg;
@@ -663,6 +727,11 @@ static void *vcpu_thread(void *arg)
 	char name[16];
 	snprintf(name, sizeof(name), "vcpu%u", c->id);
 	pthread_setname_np(pthread_self(), name);
+	/* vm_start() waits for this, so vcpu-list and vcpu-pin always find the thread. */
+	pthread_mutex_lock(&vm->lock);
+	atomic_store(&c->tid, (int)syscall(SYS_gettid));
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
 
 	while (vcpu_gate(vm) == VM_RUNNING) {
 		int r = ioctl(c->fd, KVM_RUN, 0);
@@ -684,22 +753,18 @@ static void *vcpu_thread(void *arg)
 			handle_mmio(c);
 			break;
 		case KVM_EXIT_HLT:
-			/* Only without an in-kernel LAPIC; ours has one. Treat as idle. */
-			break;
 		case KVM_EXIT_SHUTDOWN:
-			if (vm->cfg.triple_fault_reset)
-				vm_request_stop(vm, VM_STOP_RESET, NULL);
-			else
-				report_rip(c, VM_STOP_TRIPLE_FAULT, "triple fault");
+		case KVM_EXIT_SYSTEM_EVENT: {
+			const char *what = NULL;
+			enum vm_stop why = vm_exit_stop(c->run->exit_reason,
+							c->run->system_event.type,
+							vm->cfg.triple_fault_reset, &what);
+			if (why != VM_RUNNING && what)
+				report_rip(c, why, what);
+			else if (why != VM_RUNNING)
+				vm_request_stop(vm, why, NULL);
 			break;
-		case KVM_EXIT_SYSTEM_EVENT:
-			if (c->run->system_event.type == KVM_SYSTEM_EVENT_RESET)
-				vm_request_stop(vm, VM_STOP_RESET, NULL);
-			else if (c->run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
-				vm_request_stop(vm, VM_STOP_POWEROFF, NULL);
-			else
-				report_rip(c, VM_STOP_PANIC, "system event (crash)");
-			break;
+		}
 		case KVM_EXIT_INTERNAL_ERROR:
 			if (c->run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION)
 				handle_emulation_failure(c);
@@ -738,15 +803,98 @@ int vm_start(struct vm *vm, char *err, size_t errlen)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		int e = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
+		struct vcpu *c = &vm->vcpus[i];
+		pthread_attr_t attr;
+		int e = pthread_attr_init(&attr);
+		/* A pinned vCPU thread starts on its CPUs: glibc applies the attribute's affinity
+		 * before the thread runs any code, so before its first KVM_RUN, and a set the
+		 * kernel refuses fails pthread_create() here rather than later. */
+		if (!e && vm->pinned && vm->pinned[i])
+			e = pthread_attr_setaffinity_np(&attr, sizeof(cpu_set_t), &vm->affinity[i]);
+		if (!e)
+			e = pthread_create(&c->thread, &attr, vcpu_thread, c);
+		pthread_attr_destroy(&attr);
 		if (e) {
 			pthread_sigmask(SIG_SETMASK, &old, NULL);
 			vm_request_stop(vm, VM_STOP_KVM_ERROR, NULL);
+			if (vm->pinned && vm->pinned[i]) {
+				char cpus[256];
+				cpus_text(&vm->affinity[i], cpus, sizeof(cpus));
+				return errf(err, errlen, "cannot start vCPU %u's thread on host CPUs "
+					    "%s: %s", i, cpus, strerror(e));
+			}
 			return errf(err, errlen, "cannot start vCPU thread: %s", strerror(e));
 		}
-		vm->vcpus[i].started = 1;
+		c->started = 1;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_mutex_lock(&vm->lock);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		while (!atomic_load(&vm->vcpus[i].tid))
+			pthread_cond_wait(&vm->cond, &vm->lock);
+	pthread_mutex_unlock(&vm->lock);
+	return 0;
+}
+
+int vm_vcpu_pin(struct vm *vm, unsigned i, const cpu_set_t *set, char *err, size_t errlen)
+{
+	if (i >= vm->nr_vcpus)
+		return errf(err, errlen, "no vCPU %u (this domain has %u)", i, vm->nr_vcpus);
+	int tid = atomic_load(&vm->vcpus[i].tid);
+	if (!vm->vcpus[i].started || !tid)
+		return errf(err, errlen, "vCPU %u has no thread (the domain is not running)", i);
+	if (sched_setaffinity(tid, sizeof(*set), set) < 0) {
+		char cpus[256];
+		cpus_text(set, cpus, sizeof(cpus));
+		return errf(err, errlen, "vCPU %u (thread %d): cannot run on host CPUs %s: %s", i,
+			    tid, cpus, strerror(errno));
+	}
+	return 0;
+}
+
+/* /proc/self/task/TID/stat: the state (field 3) and the CPU last run on (field 39). */
+static int task_stat(int tid, char *state, int *cpu)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	char *p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
+	if (!p || p[1] != ' ')
+		return -1;
+	p += 2;
+	*state = *p;
+	for (int field = 3; field < 39; field++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return -1;
+		p++;
+	}
+	return sscanf(p, "%d", cpu) == 1 ? 0 : -1;
+}
+
+int vm_vcpu_info(struct vm *vm, unsigned i, struct vcpu_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->cpu = -1;
+	info->state = '-';
+	if (i >= vm->nr_vcpus)
+		return -1;
+	int tid = vm->vcpus[i].started ? atomic_load(&vm->vcpus[i].tid) : 0;
+	char st = 0;
+	if (!tid || task_stat(tid, &st, &info->cpu) < 0 ||
+	    sched_getaffinity(tid, sizeof(info->affinity), &info->affinity) < 0) {
+		info->cpu = -1;
+		CPU_ZERO(&info->affinity);
+		return 0; /* the thread has ended: the domain is stopping */
+	}
+	info->tid = tid;
+	info->state = st == 'R' ? 'r' : 'b';
+	info->cpu_ns = vm_vcpu_cpu_ns(vm, i);
 	return 0;
 }
 
@@ -868,6 +1016,8 @@ void vm_destroy(struct vm *vm)
 	}
 	free(vm->vcpus);
 	free(vm->cpuid);
+	free(vm->affinity);
+	free(vm->pinned);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)

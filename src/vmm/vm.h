@@ -9,7 +9,9 @@
 #define DOMUS_VM_H
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vmm/boot_entry.h"
@@ -39,6 +41,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	int started;
+	atomic_int tid; /* the thread's Linux thread ID once vm_start() returned; 0 before */
 	uint64_t exits;
 };
 
@@ -47,6 +50,19 @@ struct vm_config {
 	unsigned nr_vcpus;
 	int triple_fault_reset; /* a triple fault resets like a PC instead of ending the domain */
 	int vga_hole; /* FV: 0xA0000-0xBFFFF is the VGA window (MMIO), not RAM */
+	/* Host CPUs each vCPU thread may run on: affinity[i] for vCPU i when pinned[i]; both
+	 * NULL (or pinned[i] false): no pinning. Copied by vm_create(). */
+	const cpu_set_t *affinity;
+	const bool *pinned;
+};
+
+/* What `vcpu-list` shows of one vCPU thread. */
+struct vcpu_info {
+	int tid;          /* 0: the thread does not run */
+	int cpu;          /* host CPU it last ran on (/proc/self/task/TID/stat field 39); -1 */
+	char state;       /* 'r' on a CPU now, 'b' asleep (halted in KVM_RUN, or parked), '-' */
+	uint64_t cpu_ns;  /* CPU time so far */
+	cpu_set_t affinity; /* the thread's affinity now (sched_getaffinity) */
 };
 
 struct vm {
@@ -60,6 +76,8 @@ struct vm {
 	struct bus pio, mmio;
 	struct vcpu *vcpus;
 	unsigned nr_vcpus;
+	cpu_set_t *affinity; /* cfg.nr_vcpus sets, used where pinned[i]; NULL: none pinned */
+	bool *pinned;
 	struct kvm_cpuid2 *cpuid; /* what KVM supports, before per-vCPU shaping */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -94,11 +112,24 @@ void vm_destroy(struct vm *vm);
  * them run on. Both are for the monitor's control thread, never a vCPU thread. */
 void vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
+/* Pin vCPU i's running thread to the host CPUs in set (sched_setaffinity). 0, or -1 with err
+ * set (no such vCPU, no thread, or the kernel refused the set). Not remembered across
+ * vm_destroy(): machine_pc.h keeps run-time pinning in struct pc_persist. */
+int vm_vcpu_pin(struct vm *vm, unsigned i, const cpu_set_t *set, char *err, size_t errlen);
+/* Fill info for vCPU i (any thread may ask). 0, or -1 when there is no vCPU i. */
+int vm_vcpu_info(struct vm *vm, unsigned i, struct vcpu_info *info);
 /* CPU time consumed by vCPU i's thread so far, in ns (0 if it does not run). */
 uint64_t vm_vcpu_cpu_ns(struct vm *vm, unsigned i);
 /* struct irq_line callback: drive GSI gsi to level through KVM_IRQ_LINE. */
 void vm_irq_set(void *vm, unsigned gsi, int level);
-/* On PVM hosts, legacy ISA interrupts must go through the 8259 PIC (see vm.c). */
+/* Legacy ISA interrupts go through the 8259 PIC only: on PVM hosts, or when
+ * DOMUS_FORCE_PIC_ROUTING=1 (host_pic_routing()). */
 int vm_isa_irqs_via_pic(const struct vm *vm);
+/* What a vCPU exit that is not device I/O or an error (KVM_EXIT_HLT, _SHUTDOWN, _SYSTEM_EVENT
+ * with event_type) means for the domain: VM_RUNNING (go on) or the stop reason. *what is set
+ * when the stop is to be reported with the vCPU's rip (e.g. "triple fault"), else NULL. A
+ * triple fault (KVM_EXIT_SHUTDOWN) is a reset with triple_fault_reset, else a crash. */
+enum vm_stop vm_exit_stop(uint32_t exit_reason, uint32_t event_type, int triple_fault_reset,
+			  const char **what);
 
 #endif

@@ -89,6 +89,33 @@ static void test_pv(void)
 	domcfg_free(&dc);
 }
 
+/* cpus= goes to the record and to the monitor as --cpus, the per-vCPU form encoded. */
+static void test_cpus(void)
+{
+	struct domain_config dc;
+	struct dom_launch l;
+	char args[2048];
+	CHECK_EQ(build("name='p'\nkernel='/k'\nvcpus=2\ncpus=['1', '0-1,^1']\n", &dc), 0);
+	CHECK_EQ(launch_from_config(&l, &dc, "p.cfg", "/"), 0);
+	CHECK_STR(l.cpus, "1;0-1,^1;");
+	args_of(&l, args, sizeof(args));
+	CHECK_STR(args, "--memory 128 --vcpus 2 --cpus 1;0-1,^1; --kernel /k");
+	check_round_trip(&l);
+	struct dom_launch copy;
+	CHECK_EQ(launch_copy(&copy, &l), 0);
+	CHECK_STR(copy.cpus, "1;0-1,^1;");
+	launch_free(&copy);
+	launch_free(&l);
+	domcfg_free(&dc);
+	CHECK_EQ(build("name='q'\nkernel='/k'\n", &dc), 0);
+	CHECK_EQ(launch_from_config(&l, &dc, "q.cfg", "/"), 0);
+	CHECK(l.cpus == NULL);
+	args_of(&l, args, sizeof(args));
+	CHECK_STR(args, "--memory 128 --vcpus 1 --kernel /k");
+	launch_free(&l);
+	domcfg_free(&dc);
+}
+
 static void test_fv(void)
 {
 	struct domain_config dc;
@@ -160,4 +187,4 @@ static void test_bad_records(void)
 	json_object_put(o);
 }
 
-UNIT_MAIN(test_pv, test_fv, test_unsupported, test_bad_records)
+UNIT_MAIN(test_pv, test_cpus, test_fv, test_unsupported, test_bad_records)
