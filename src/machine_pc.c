@@ -106,146 +106,237 @@ static const struct pc_port pc_ports[] = {
 	  "pci-host" },
 };
 
-static struct virtio_env pv_env(struct machine *m)
-{
-	return (struct virtio_env){ .mem = &m->vm.mem, .loop = &m->io, .ioeventfd = vm_ioeventfd,
-				    .ioeventfd_ctx = &m->vm };
-}
+/* A kind of virtio device the PC attaches: the size of its struct (struct machine_virtio
+ * first), where its transport lies in it, how to set it up and how to tear it down. */
+struct machine_virtio_kind {
+	const char *what; /* "virtio-net", for messages */
+	size_t size;
+	size_t vp_off;
+	/* Set the device up from arg, its interrupts going to msi. 0, or -errno (with the reason
+	 * in err, or machine_virtio_attach() says which device failed how). */
+	int (*init)(struct machine_virtio *v, const char *name, const void *arg,
+		    const struct virtio_env *env, const struct msi_sink *msi, char *err,
+		    size_t errlen);
+	/* Tear down what init set up (also after init failed half way). */
+	void (*destroy)(struct machine_virtio *v);
+};
 
-/* One allocation holding a device and its MSI vectors; NULL with err set. */
-static void *pv_alloc(struct machine *m, size_t size, struct msi_kvm *(*msi)(void *), char *err,
-		      size_t errlen)
+/* Vectors of each device: one per queue the transport can have, one for config changes. */
+#define MACHINE_VIRTIO_VECTORS (VIRTIO_PCI_MAX_QUEUES + 1)
+
+/* Attach a virtio device: allocate it, give it its MSI-X vectors through KVM irqfds, set it
+ * up (its transport registers the queue ioeventfds when the guest places its BAR) and plug it
+ * into the next free slot of bus 0. It joins m->virtio[] before anything can fail, so
+ * machine_destroy() tears down whatever part of it came up. The device, or NULL with err. */
+static struct machine_virtio *machine_virtio_attach(struct machine *m,
+						    const struct machine_virtio_kind *kind,
+						    const char *name, const void *arg, char *err,
+						    size_t errlen)
 {
-	void *p = calloc(1, size);
-	if (!p) {
+	if (m->nvirtio >= MACHINE_MAX_VIRTIO) {
+		snprintf(err, errlen, "%s: more than %d virtio devices", name, MACHINE_MAX_VIRTIO);
+		return NULL;
+	}
+	struct machine_virtio *v = calloc(1, kind->size);
+	if (!v) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	int e = msi_kvm_init(msi(p), m->vm.vm_fd, &m->vm.routing, VIRTIO_PCI_MAX_QUEUES + 1);
+	m->virtio[m->nvirtio++] = v;
+	int e = msi_kvm_init(&v->msi, m->vm.vm_fd, &m->vm.routing, MACHINE_VIRTIO_VECTORS);
 	if (e < 0) {
-		snprintf(err, errlen, "MSI setup: %s", strerror(-e));
-		msi_kvm_destroy(msi(p));
-		free(p);
+		snprintf(err, errlen, "%s: MSI setup: %s", name, strerror(-e));
 		return NULL;
 	}
-	return p;
-}
-
-static struct msi_kvm *rng_msi(void *p)
-{
-	return &((struct machine_rng *)p)->msi;
-}
-
-static struct msi_kvm *hvc_msi(void *p)
-{
-	return &((struct machine_hvc *)p)->msi;
-}
-
-static struct msi_kvm *net_msi(void *p)
-{
-	return &((struct machine_net *)p)->msi;
-}
-
-static int pv_plug(struct machine *m, struct pci_device *d, char *err, size_t errlen)
-{
+	struct msi_sink sink = msi_kvm_sink(&v->msi);
+	struct virtio_env env = { .mem = &m->vm.mem, .loop = &m->io, .ioeventfd = vm_ioeventfd,
+				  .ioeventfd_ctx = &m->vm };
+	v->kind = kind;
+	if (errlen)
+		err[0] = '\0';
+	e = kind->init(v, name, arg, &env, &sink, err, errlen);
+	if (e < 0) {
+		if (errlen && !err[0])
+			snprintf(err, errlen, "%s %s: %s", kind->what, name, strerror(-e));
+		return NULL;
+	}
+	struct pci_device *d = &((struct virtio_pci *)((char *)v + kind->vp_off))->pci;
 	if (m->next_slot >= 32 || pci_bus_add(&m->pci, d, PCI_DEVFN(m->next_slot, 0)) < 0) {
 		snprintf(err, errlen, "%s: no free PCI slot", d->name);
-		return -1;
+		return NULL;
 	}
 	m->next_slot++;
-	return 0;
+	return v;
 }
 
-/* Virtio devices on bus 0 from slot 1 up: disks in the order given, then the console and
- * the entropy source. */
+/* Every virtio device, the last attached first: the device (while the I/O thread still
+ * completes its in-flight requests), then its vectors. */
+static void machine_virtio_destroy_all(struct machine *m)
+{
+	for (unsigned i = m->nvirtio; i-- > 0;) {
+		struct machine_virtio *v = m->virtio[i];
+		if (v->kind)
+			v->kind->destroy(v);
+		msi_kvm_destroy(&v->msi);
+		free(v);
+		m->virtio[i] = NULL;
+	}
+	m->nvirtio = 0;
+	m->nnet = 0;
+}
+
+/* virtio-blk: arg is the struct machine_disk. */
+struct machine_blk {
+	struct machine_virtio v;
+	struct virtio_blk blk;
+};
+
+static int blk_init(struct machine_virtio *v, const char *name, const void *arg,
+		    const struct virtio_env *env, const struct msi_sink *msi, char *err,
+		    size_t errlen)
+{
+	const struct machine_disk *d = arg;
+	struct machine_blk *b = (struct machine_blk *)v;
+	return virtio_blk_init(&b->blk, name, d->path, d->readonly, d->name, env, msi, err,
+			       errlen);
+}
+
+static void blk_destroy(struct machine_virtio *v)
+{
+	virtio_blk_destroy(&((struct machine_blk *)v)->blk);
+}
+
+static const struct machine_virtio_kind blk_kind = {
+	.what = "virtio-blk",
+	.size = sizeof(struct machine_blk),
+	.vp_off = offsetof(struct machine_blk, blk.vp),
+	.init = blk_init,
+	.destroy = blk_destroy,
+};
+
+/* virtio-net on a TAP the machine opens: arg is the struct machine_nic. */
+static int net_init(struct machine_virtio *v, const char *name, const void *arg,
+		    const struct virtio_env *env, const struct msi_sink *msi, char *err,
+		    size_t errlen)
+{
+	const struct machine_nic *c = arg;
+	struct machine_net *n = (struct machine_net *)v;
+	n->tap_fd = tap_open(c->tap, c->bridge, n->ifname, err, errlen);
+	if (n->tap_fd < 0)
+		return -EIO; /* tap_open() says why in err */
+	return virtio_net_init(&n->net, name, n->tap_fd, c->mac, env, msi);
+}
+
+static void net_destroy(struct machine_virtio *v)
+{
+	struct machine_net *n = (struct machine_net *)v;
+	virtio_net_destroy(&n->net);
+	if (n->tap_fd >= 0)
+		close(n->tap_fd);
+}
+
+static const struct machine_virtio_kind net_kind = {
+	.what = "virtio-net",
+	.size = sizeof(struct machine_net),
+	.vp_off = offsetof(struct machine_net, net.vp),
+	.init = net_init,
+	.destroy = net_destroy,
+};
+
+/* virtio-console: arg is the machine_config (hvc_out, hvc_in). */
+struct machine_hvc {
+	struct machine_virtio v;
+	struct virtio_console con;
+};
+
+static int hvc_init(struct machine_virtio *v, const char *name, const void *arg,
+		    const struct virtio_env *env, const struct msi_sink *msi, char *err,
+		    size_t errlen)
+{
+	const struct machine_config *cfg = arg;
+	(void)err, (void)errlen;
+	return virtio_console_init(&((struct machine_hvc *)v)->con, name, cfg->hvc_out,
+				   cfg->hvc_in, env, msi);
+}
+
+static void hvc_destroy(struct machine_virtio *v)
+{
+	virtio_console_destroy(&((struct machine_hvc *)v)->con);
+}
+
+static const struct machine_virtio_kind hvc_kind = {
+	.what = "virtio-console",
+	.size = sizeof(struct machine_hvc),
+	.vp_off = offsetof(struct machine_hvc, con.vp),
+	.init = hvc_init,
+	.destroy = hvc_destroy,
+};
+
+/* virtio-rng: no arg. */
+struct machine_rng {
+	struct machine_virtio v;
+	struct virtio_rng rng;
+};
+
+static int rng_init(struct machine_virtio *v, const char *name, const void *arg,
+		    const struct virtio_env *env, const struct msi_sink *msi, char *err,
+		    size_t errlen)
+{
+	(void)arg, (void)err, (void)errlen;
+	return virtio_rng_init(&((struct machine_rng *)v)->rng, name, env, msi);
+}
+
+static void rng_destroy(struct machine_virtio *v)
+{
+	virtio_rng_destroy(&((struct machine_rng *)v)->rng);
+}
+
+static const struct machine_virtio_kind rng_kind = {
+	.what = "virtio-rng",
+	.size = sizeof(struct machine_rng),
+	.vp_off = offsetof(struct machine_rng, rng.vp),
+	.init = rng_init,
+	.destroy = rng_destroy,
+};
+
+/* Virtio devices on bus 0 from slot 1 up: disks in the order given, then the NICs, the console
+ * and the entropy source. */
 static int add_pv_devices(struct machine *m, const struct machine_config *cfg, char *err,
 			  size_t errlen)
 {
-	struct vm *vm = &m->vm;
-	struct virtio_env env = pv_env(m);
 	/* slot 1 is the PIIX on the FV PC */
 	m->next_slot = cfg->fv_devices ? 2 : 1;
 	if (cfg->ndisks > DOMUS_MAX_DISKS) {
 		snprintf(err, errlen, "%u disks: at most %d", cfg->ndisks, DOMUS_MAX_DISKS);
 		return -1;
 	}
-	for (unsigned i = 0; i < cfg->ndisks; i++) {
-		const struct machine_disk *d = &cfg->disks[i];
-		struct machine_blk *b = calloc(1, sizeof(*b));
-		if (!b) {
-			snprintf(err, errlen, "out of memory");
+	for (unsigned i = 0; i < cfg->ndisks; i++)
+		if (!machine_virtio_attach(m, &blk_kind, cfg->disks[i].name, &cfg->disks[i], err,
+					   errlen))
 			return -1;
-		}
-		m->blk[m->nblk++] = b;
-		int e = msi_kvm_init(&b->msi, vm->vm_fd, &vm->routing, VIRTIO_PCI_MAX_QUEUES + 1);
-		if (e < 0) {
-			snprintf(err, errlen, "disk %s: MSI setup: %s", d->name, strerror(-e));
-			return -1;
-		}
-		struct msi_sink sink = msi_kvm_sink(&b->msi);
-		if (virtio_blk_init(&b->blk, d->name, d->path, d->readonly, d->name, &env, &sink,
-				    err, errlen) < 0)
-			return -1;
-		if (pv_plug(m, &b->blk.vp.pci, err, errlen) < 0)
-			return -1;
-	}
 	if (cfg->nnics > DOMUS_MAX_NICS) {
 		snprintf(err, errlen, "%u NICs: at most %d", cfg->nnics, DOMUS_MAX_NICS);
 		return -1;
 	}
 	for (unsigned i = 0; i < cfg->nnics; i++) {
 		const struct machine_nic *c = &cfg->nics[i];
-		struct machine_net *n = pv_alloc(m, sizeof(*n), net_msi, err, errlen);
-		if (!n)
-			return -1;
-		n->tap_fd = -1;
-		m->net[m->nnet++] = n;
-		n->tap_fd = tap_open(c->tap, c->bridge, n->ifname, err, errlen);
-		if (n->tap_fd < 0)
-			return -1;
-		struct msi_sink sink = msi_kvm_sink(&n->msi);
 		char name[16];
 		snprintf(name, sizeof(name), "net%u", i);
-		int e = virtio_net_init(&n->net, name, n->tap_fd, c->mac, &env, &sink);
-		if (e < 0) {
-			snprintf(err, errlen, "virtio-net %s: %s", name, strerror(-e));
+		struct machine_net *n =
+			(struct machine_net *)machine_virtio_attach(m, &net_kind, name, c, err, errlen);
+		if (!n)
 			return -1;
-		}
-		if (pv_plug(m, &n->net.vp.pci, err, errlen) < 0)
-			return -1;
+		m->net[m->nnet++] = n;
 		if (cfg->persist && (cfg->persist->nic_link_down >> i & 1))
 			virtio_net_set_link(&n->net, false);
 		log_debug("%s: TAP %s on bridge %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", name,
 			  n->ifname, c->bridge ? c->bridge : "(none)", c->mac[0], c->mac[1],
 			  c->mac[2], c->mac[3], c->mac[4], c->mac[5]);
 	}
-	if (cfg->hvc_out >= 0) {
-		m->hvc = pv_alloc(m, sizeof(*m->hvc), hvc_msi, err, errlen);
-		if (!m->hvc)
-			return -1;
-		struct msi_sink sink = msi_kvm_sink(&m->hvc->msi);
-		int e = virtio_console_init(&m->hvc->con, "hvc0", cfg->hvc_out, cfg->hvc_in, &env,
-					    &sink);
-		if (e < 0) {
-			snprintf(err, errlen, "virtio-console: %s", strerror(-e));
-			return -1;
-		}
-		if (pv_plug(m, &m->hvc->con.vp.pci, err, errlen) < 0)
-			return -1;
-	}
-	if (cfg->rng) {
-		m->rng = pv_alloc(m, sizeof(*m->rng), rng_msi, err, errlen);
-		if (!m->rng)
-			return -1;
-		struct msi_sink sink = msi_kvm_sink(&m->rng->msi);
-		int e = virtio_rng_init(&m->rng->rng, "rng0", &env, &sink);
-		if (e < 0) {
-			snprintf(err, errlen, "virtio-rng: %s", strerror(-e));
-			return -1;
-		}
-		if (pv_plug(m, &m->rng->rng.vp.pci, err, errlen) < 0)
-			return -1;
-	}
+	if (cfg->hvc_out >= 0 && !machine_virtio_attach(m, &hvc_kind, "hvc0", cfg, err, errlen))
+		return -1;
+	if (cfg->rng && !machine_virtio_attach(m, &rng_kind, "rng0", NULL, err, errlen))
+		return -1;
 	return 0;
 }
 
@@ -358,8 +449,9 @@ int machine_create(struct machine *m, const struct machine_config *cfg, struct c
 		}
 	}
 
-	if (evl_init(&m->io) < 0) {
-		snprintf(err, errlen, "I/O thread: %s", strerror(errno));
+	int e = evl_init(&m->io);
+	if (e < 0) {
+		snprintf(err, errlen, "I/O thread: %s", strerror(-e));
 		return -1;
 	}
 	m->io_up = 1;
@@ -491,28 +583,7 @@ void machine_destroy(struct machine *m)
 	if (m->pci_up)
 		pci_bus_unmap_all(&m->pci);
 	/* Devices first, while the I/O thread still completes their in-flight requests. */
-	for (unsigned i = 0; i < m->nblk; i++) {
-		virtio_blk_destroy(&m->blk[i]->blk);
-		msi_kvm_destroy(&m->blk[i]->msi);
-		free(m->blk[i]);
-	}
-	for (unsigned i = 0; i < m->nnet; i++) {
-		virtio_net_destroy(&m->net[i]->net);
-		msi_kvm_destroy(&m->net[i]->msi);
-		if (m->net[i]->tap_fd >= 0)
-			close(m->net[i]->tap_fd);
-		free(m->net[i]);
-	}
-	if (m->hvc) {
-		virtio_console_destroy(&m->hvc->con);
-		msi_kvm_destroy(&m->hvc->msi);
-		free(m->hvc);
-	}
-	if (m->rng) {
-		virtio_rng_destroy(&m->rng->rng);
-		msi_kvm_destroy(&m->rng->msi);
-		free(m->rng);
-	}
+	machine_virtio_destroy_all(m);
 	if (m->io_up)
 		evl_destroy(&m->io);
 	if (m->pci_up)

@@ -48,11 +48,6 @@ struct machine_disk {
 	const char *name;
 };
 
-struct machine_blk {
-	struct virtio_blk blk;
-	struct msi_kvm msi;
-};
-
 /* A virtio-net NIC on a TAP attached to bridge (NULL: none); tap NULL: kernel-chosen name. */
 struct machine_nic {
 	uint8_t mac[6];
@@ -60,21 +55,22 @@ struct machine_nic {
 	const char *tap;
 };
 
-struct machine_net {
-	struct virtio_net net;
+/* A virtio device of the PC, as machine_pc.c attaches it (machine_virtio_attach): its MSI-X
+ * vectors go through KVM irqfds (hw/msi_kvm.c); the device itself follows in the struct that
+ * embeds this one first (struct machine_net here, the others in machine_pc.c). */
+struct machine_virtio {
+	const struct machine_virtio_kind *kind; /* set once the device's setup ran */
 	struct msi_kvm msi;
+};
+
+/* At most: every disk, every NIC, the console and the entropy source. */
+#define MACHINE_MAX_VIRTIO (DOMUS_MAX_DISKS + DOMUS_MAX_NICS + 2)
+
+struct machine_net {
+	struct machine_virtio v;
+	struct virtio_net net;
 	int tap_fd;
 	char ifname[16];
-};
-
-struct machine_rng {
-	struct virtio_rng rng;
-	struct msi_kvm msi;
-};
-
-struct machine_hvc {
-	struct virtio_console con;
-	struct msi_kvm msi;
 };
 
 struct machine_config {
@@ -138,11 +134,10 @@ struct machine {
 	struct event_loop io; /* the I/O thread of the virtio back ends */
 	int io_up;
 	unsigned next_slot;   /* next free PCI slot on bus 0 */
-	struct machine_blk *blk[DOMUS_MAX_DISKS];
-	unsigned nblk;
-	struct machine_rng *rng;
-	struct machine_hvc *hvc;
-	struct machine_net *net[DOMUS_MAX_NICS];
+	/* Every virtio device in the order attached; machine_destroy() goes the other way. */
+	struct machine_virtio *virtio[MACHINE_MAX_VIRTIO];
+	unsigned nvirtio;
+	struct machine_net *net[DOMUS_MAX_NICS]; /* the NICs among them, by index */
 	unsigned nnet;
 	struct machine_fv *fv; /* FV guests only */
 };

@@ -4,7 +4,7 @@
  * the firmware to allocate both, patch the pointers between them and fix the checksums.
  *
  * Why our own tables and not SeaBIOS's built-in ones: on PVM hosts the MADT must not list the
- * IOAPIC (interrupts routed through it are lost there, ../shared/notes/linux-on-pvm.md), which
+ * IOAPIC (interrupts routed through it are lost there, docs/pvm-host.md), which
  * SeaBIOS's MADT always does; and the FADT must describe the fixed power button that
  * `domus shutdown` presses, the PIIX4 PM block and the \_S5 value our PM device acts on. */
 #ifndef DOMUS_ACPI_FV_H

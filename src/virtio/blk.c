@@ -212,8 +212,9 @@ int virtio_blk_init(struct virtio_blk *b, const char *name, const char *path, bo
 	memset(b, 0, sizeof(*b));
 	b->disk.fd = b->disk.event_fd = b->disk.dfd = -1;
 	pthread_cond_init(&b->drained, NULL);
-	if (block_open(&b->disk, path, readonly ? BLOCK_READONLY : 0, err, errlen) < 0)
-		return -1;
+	int r = block_open(&b->disk, path, readonly ? BLOCK_READONLY : 0, err, errlen);
+	if (r < 0)
+		return r;
 	b->capacity = b->disk.size / BLK_SECTOR;
 	/* GET_ID: up to 20 bytes, NUL-padded only when shorter (5.2.6). */
 	const char *id = serial ? serial : name;
@@ -222,14 +223,14 @@ int virtio_blk_init(struct virtio_blk *b, const char *name, const char *path, bo
 	b->free_slots = calloc(VIRTIO_BLK_QUEUE_SIZE, sizeof(*b->free_slots));
 	if (!b->slots || !b->free_slots) {
 		snprintf(err, errlen, "%s: out of memory", name);
-		return -1;
+		return -ENOMEM;
 	}
 	for (unsigned i = 0; i < VIRTIO_BLK_QUEUE_SIZE; i++)
 		b->free_slots[b->nfree++] = (uint16_t)(VIRTIO_BLK_QUEUE_SIZE - 1 - i);
 	int e = block_aio_init(&b->disk, VIRTIO_BLK_QUEUE_SIZE, io_done, b);
 	if (e < 0) {
 		snprintf(err, errlen, "image %s: I/O setup: %s", path, strerror(-e));
-		return -1;
+		return e;
 	}
 
 	memcpy(b->cfg + CFG_CAPACITY, &b->capacity, 8);
@@ -254,7 +255,7 @@ int virtio_blk_init(struct virtio_blk *b, const char *name, const char *path, bo
 			    VIRTIO_BLK_CFG_SIZE, env, msi);
 	if (e < 0) {
 		snprintf(err, errlen, "%s: %s", name, strerror(-e));
-		return -1;
+		return e;
 	}
 	if (env->loop) {
 		e = virtio_pci_poll_queue(&b->vp, 0);
@@ -262,7 +263,7 @@ int virtio_blk_init(struct virtio_blk *b, const char *name, const char *path, bo
 			e = evl_add(env->loop, block_aio_event_fd(&b->disk), EPOLLIN, io_event, b);
 		if (e < 0) {
 			snprintf(err, errlen, "%s: %s", name, strerror(-e));
-			return -1;
+			return e;
 		}
 		b->io_watched = true;
 	}

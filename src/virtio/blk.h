@@ -34,7 +34,7 @@ struct virtio_blk {
 };
 
 /* Open the image and set up the PCI function (join a bus with pci_bus_add(&b->vp.pci, ..)).
- * serial: GET_ID string (up to 20 bytes used). 0, or -1 with the reason in err. */
+ * serial: GET_ID string (up to 20 bytes used). 0, or -errno with the reason in err. */
 int virtio_blk_init(struct virtio_blk *b, const char *name, const char *path, bool readonly,
 		    const char *serial, const struct virtio_env *env, const struct msi_sink *msi,
 		    char *err, size_t errlen);

@@ -68,45 +68,34 @@ static void input_event(void *ctx, uint32_t events)
 	virtio_pci_unlock(&c->vp);
 }
 
+/* One chain of output: the guest's bytes go out as they are; a failing sink drops them. */
+static uint32_t con_output(void *ctx, const struct vq_chain *ch)
+{
+	struct virtio_console *c = ctx;
+	for (unsigned i = 0; i < ch->nout; i++) {
+		const uint8_t *p = ch->iov[i].iov_base;
+		size_t left = ch->iov[i].iov_len;
+		while (left) {
+			ssize_t w = write(c->out_fd, p, left);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			p += w;
+			left -= (size_t)w;
+		}
+	}
+	c->tx_bytes += ch->out_len;
+	return 0;
+}
+
 static void con_kick(void *ctx, unsigned q)
 {
 	struct virtio_console *c = ctx;
-	if (q == VCON_RXQ) {
+	if (q == VCON_RXQ)
 		deliver_input(c);
-		return;
-	}
-	struct virtqueue *vq = virtio_pci_vq(&c->vp, VCON_TXQ);
-	bool pushed = false;
-	for (;;) {
-		int got;
-		while ((got = vq_pop(vq, &c->chain)) > 0) {
-			/* The guest's bytes go out as they are; a failing sink drops them. */
-			for (unsigned i = 0; i < c->chain.nout; i++) {
-				const uint8_t *p = c->chain.iov[i].iov_base;
-				size_t left = c->chain.iov[i].iov_len;
-				while (left) {
-					ssize_t w = write(c->out_fd, p, left);
-					if (w < 0 && errno == EINTR)
-						continue;
-					if (w <= 0)
-						break;
-					p += w;
-					left -= (size_t)w;
-				}
-			}
-			c->tx_bytes += c->chain.out_len;
-			vq_push(vq, c->chain.head, 0);
-			pushed = true;
-		}
-		if (got < 0) {
-			virtio_pci_set_needs_reset(&c->vp);
-			break;
-		}
-		if (!vq_enable_notify(vq))
-			break;
-	}
-	if (pushed)
-		virtio_pci_notify(&c->vp, VCON_TXQ);
+	else
+		virtio_pci_serve_queue(&c->vp, VCON_TXQ, &c->chain, con_output, c);
 }
 
 static void con_start(void *ctx)
@@ -115,16 +104,9 @@ static void con_start(void *ctx)
 	watch_input(c, c->in_off >= c->in_len);
 }
 
-/* Stop reading input from a thread other than the I/O thread: evl_del() waits for a running
- * input_event(), which takes the lock, so it must be called without it. */
 static void unwatch_input(struct virtio_console *c)
 {
-	virtio_pci_lock(&c->vp);
-	bool was = c->in_watched;
-	c->in_watched = false;
-	virtio_pci_unlock(&c->vp);
-	if (was)
-		evl_del(c->vp.env.loop, c->in_fd);
+	virtio_pci_unwatch(&c->vp, &c->in_watched, c->in_fd);
 }
 
 static void con_reset(void *ctx)

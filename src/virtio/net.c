@@ -131,40 +131,24 @@ static void tap_event(void *ctx, uint32_t events)
 	virtio_pci_unlock(&n->vp);
 }
 
-static void tx_pump(struct virtio_net *n)
+/* One frame to send: header and frame go to the TAP as one write; the kernel checks the
+ * header. Unplugged, the frame is lost on the wire. */
+static uint32_t tx_frame(void *ctx, const struct vq_chain *c)
 {
-	struct virtqueue *vq = virtio_pci_vq(&n->vp, VNET_TXQ);
-	bool pushed = false;
-	for (;;) {
-		int got;
-		while ((got = vq_pop(vq, &n->chain)) > 0) {
-			/* Header and frame go to the TAP as one write; the kernel checks the header.
-			 * Unplugged, the frame is lost on the wire. */
-			if (!(n->link_status & VIRTIO_NET_S_LINK_UP))
-				n->tx_dropped++;
-			else if (n->chain.out_len > TAP_VNET_HDR_LEN &&
-				 n->chain.out_len <= VNET_MAX_FRAME &&
-				 writev(n->tap_fd, n->chain.iov, n->chain.nout) >= 0)
-				n->tx_frames++;
-			vq_push(vq, n->chain.head, 0);
-			pushed = true;
-		}
-		if (got < 0) {
-			virtio_pci_set_needs_reset(&n->vp);
-			break;
-		}
-		if (!vq_enable_notify(vq))
-			break;
-	}
-	if (pushed)
-		virtio_pci_notify(&n->vp, VNET_TXQ);
+	struct virtio_net *n = ctx;
+	if (!(n->link_status & VIRTIO_NET_S_LINK_UP))
+		n->tx_dropped++;
+	else if (c->out_len > TAP_VNET_HDR_LEN && c->out_len <= VNET_MAX_FRAME &&
+		 writev(n->tap_fd, c->iov, c->nout) >= 0)
+		n->tx_frames++;
+	return 0;
 }
 
 static void net_kick(void *ctx, unsigned q)
 {
 	struct virtio_net *n = ctx;
 	if (q == VNET_TXQ) {
-		tx_pump(n);
+		virtio_pci_serve_queue(&n->vp, VNET_TXQ, &n->chain, tx_frame, n);
 		return;
 	}
 	watch_tap(n, true);
@@ -192,12 +176,7 @@ static void net_start(void *ctx)
 
 static void unwatch_tap(struct virtio_net *n)
 {
-	virtio_pci_lock(&n->vp);
-	bool was = n->tap_watched;
-	n->tap_watched = false;
-	virtio_pci_unlock(&n->vp);
-	if (was)
-		evl_del(n->vp.env.loop, n->tap_fd);
+	virtio_pci_unwatch(&n->vp, &n->tap_watched, n->tap_fd);
 }
 
 static void net_reset(void *ctx)

@@ -9,40 +9,31 @@
 /* At most this much entropy per request, so one greedy driver cannot stall the I/O thread. */
 #define RNG_MAX_PER_REQ 4096
 
+/* Fill one request's writable buffers, up to RNG_MAX_PER_REQ bytes. */
+static uint32_t rng_fill(void *ctx, const struct vq_chain *c)
+{
+	struct virtio_rng *r = ctx;
+	uint32_t done = 0;
+	for (unsigned i = c->nout; i < (unsigned)(c->nout + c->nin) && done < RNG_MAX_PER_REQ;
+	     i++) {
+		size_t want = c->iov[i].iov_len;
+		if (want > RNG_MAX_PER_REQ - done)
+			want = RNG_MAX_PER_REQ - done;
+		ssize_t n = getrandom(c->iov[i].iov_base, want, 0);
+		if (n < 0) {
+			log_warn("%s: getrandom: %s", r->vp.name, strerror(errno));
+			break;
+		}
+		done += (uint32_t)n;
+	}
+	r->bytes += done;
+	return done;
+}
+
 static void rng_kick(void *ctx, unsigned q)
 {
 	struct virtio_rng *r = ctx;
-	struct virtqueue *vq = virtio_pci_vq(&r->vp, q);
-	bool pushed = false;
-	for (;;) {
-		int got;
-		while ((got = vq_pop(vq, &r->chain)) > 0) {
-			uint32_t done = 0;
-			for (unsigned i = r->chain.nout; i < (unsigned)(r->chain.nout + r->chain.nin) &&
-							  done < RNG_MAX_PER_REQ; i++) {
-				size_t want = r->chain.iov[i].iov_len;
-				if (want > RNG_MAX_PER_REQ - done)
-					want = RNG_MAX_PER_REQ - done;
-				ssize_t n = getrandom(r->chain.iov[i].iov_base, want, 0);
-				if (n < 0) {
-					log_warn("%s: getrandom: %s", r->vp.name, strerror(errno));
-					break;
-				}
-				done += (uint32_t)n;
-			}
-			r->bytes += done;
-			vq_push(vq, r->chain.head, done);
-			pushed = true;
-		}
-		if (got < 0) {
-			virtio_pci_set_needs_reset(&r->vp);
-			break;
-		}
-		if (!vq_enable_notify(vq))
-			break;
-	}
-	if (pushed)
-		virtio_pci_notify(&r->vp, q);
+	virtio_pci_serve_queue(&r->vp, q, &r->chain, rng_fill, r);
 }
 
 static const struct virtio_dev_ops rng_ops = {

@@ -103,6 +103,44 @@ void virtio_pci_set_needs_reset(struct virtio_pci *vp)
 	virtio_pci_config_changed(vp);
 }
 
+void virtio_pci_serve_queue(struct virtio_pci *vp, unsigned q, struct vq_chain *c,
+			    virtio_chain_fn fn, void *ctx)
+{
+	struct virtqueue *vq = virtio_pci_vq(vp, q);
+	if (!vq)
+		return;
+	bool pushed = false;
+	for (;;) {
+		int got;
+		while ((got = vq_pop(vq, c)) > 0) {
+			uint32_t len = fn(ctx, c);
+			/* The used length is the guest's to trust: never past its buffers. */
+			if (len > c->in_len)
+				len = (uint32_t)c->in_len;
+			vq_push(vq, c->head, len);
+			pushed = true;
+		}
+		if (got < 0) {
+			virtio_pci_set_needs_reset(vp);
+			break;
+		}
+		if (!vq_enable_notify(vq))
+			break;
+	}
+	if (pushed)
+		virtio_pci_notify(vp, q);
+}
+
+void virtio_pci_unwatch(struct virtio_pci *vp, bool *watched, int fd)
+{
+	virtio_pci_lock(vp);
+	bool was = *watched;
+	*watched = false;
+	virtio_pci_unlock(vp);
+	if (was)
+		evl_del(vp->env.loop, fd);
+}
+
 static void kick_now(struct virtio_pci_queue *q)
 {
 	struct virtio_pci *vp = q->vp;

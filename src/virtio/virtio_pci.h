@@ -129,6 +129,20 @@ void virtio_pci_config_changed(struct virtio_pci *vp);
 /* A guest error made the device unusable: set DEVICE_NEEDS_RESET, raise a config interrupt
  * and ignore the queues until the driver resets the device. Lock held. */
 void virtio_pci_set_needs_reset(struct virtio_pci *vp);
+/* Handles one chain popped from a queue (the chain's segments are in guest RAM, checked by
+ * vq_pop()); returns how many bytes it wrote into the chain's writable part. */
+typedef uint32_t (*virtio_chain_fn)(void *ctx, const struct vq_chain *c);
+/* The loop of a device that answers each chain at once (console output, net transmit, rng):
+ * pop every available chain of queue q into *c, give it to fn and push it back with fn's
+ * length (never more than the chain's writable bytes); when the ring is empty, ask for the
+ * next kick and pop again if more arrived meanwhile. A broken ring sets DEVICE_NEEDS_RESET.
+ * The driver is interrupted once at the end if anything was pushed. Lock held. */
+void virtio_pci_serve_queue(struct virtio_pci *vp, unsigned q, struct vq_chain *c,
+			    virtio_chain_fn fn, void *ctx);
+/* Stop the I/O thread watching a device's fd (a TAP, console input) from any other thread:
+ * *watched is cleared under the lock, evl_del() runs without it, as it waits for a running
+ * handler, which takes the lock. Lock NOT held. */
+void virtio_pci_unwatch(struct virtio_pci *vp, bool *watched, int fd);
 /* Run ops->kick for queue q on the I/O thread soon (e.g. a back end has room again). */
 void virtio_pci_kick_later(struct virtio_pci *vp, unsigned q);
 

@@ -1,7 +1,7 @@
 /* Instructions KVM's emulator could not run (KVM_EXIT_INTERNAL_ERROR, suberror EMULATION).
  *
  * On PVM hosts a guest's ring-0 code runs in KVM's instruction emulator, which fails on some
- * instructions (../shared/notes/linux-on-pvm.md). emu_classify() decides from the instruction
+ * instructions (docs/pvm-host.md). emu_classify() decides from the instruction
  * bytes what Domus does: complete it (int3: advance RIP and inject #BP; fwait: skip it), or give
  * up and name the instruction for the report. Pure: testable without KVM. */
 #ifndef DOMUS_EMULATE_H

@@ -3,7 +3,7 @@
  * here and the table is re-sent whole.
  *
  * ISA GSIs 0-15: on PVM hosts to the 8259 PIC only (IOAPIC-routed interrupts are lost there,
- * see shared/notes/linux-on-pvm.md); elsewhere KVM's default, PIC and IOAPIC, plus IOAPIC
+ * see docs/pvm-host.md); elsewhere KVM's default, PIC and IOAPIC, plus IOAPIC
  * pins 16-23. MSI GSIs are handed out from 24 up. */
 #ifndef DOMUS_IRQ_ROUTING_H
 #define DOMUS_IRQ_ROUTING_H

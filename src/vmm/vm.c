@@ -174,7 +174,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, char *err, size_t errl
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return errf(err, errlen, "KVM_CREATE_PIT2: %s", strerror(errno));
 	/* On PVM hosts interrupts routed through the in-kernel IOAPIC never reach the guest
-	 * (measured; see shared/notes/linux-on-pvm.md), so ISA IRQs go to the 8259 PIC only and
+	 * (measured; see docs/pvm-host.md), so ISA IRQs go to the 8259 PIC only and
 	 * the MADT lists no IOAPIC. vmm/irq_routing.c owns the table (MSI routes join later). */
 	if (vm_isa_irqs_via_pic(vm))
 		log_debug("ISA interrupts through the 8259 PIC only, no IOAPIC in the MADT (%s)",
