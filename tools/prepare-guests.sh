@@ -14,8 +14,10 @@ step() {
 	"$@" >/dev/null || { echo "domus: preparing test guests: $* failed" >&2; exit 1; }
 	echo "prepare-guests: $1 done in $((SECONDS - t0)) s"
 }
-# isolinux.iso carries the nested host's kernel when there is one; build that first.
-if ! { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }; then
+# The nested KVM host: for every guest test without a usable /dev/kvm, and on a PVM host for the
+# tests that boot Linux to user space (tools/run-functional.sh). isolinux.iso carries its
+# kernel when there is one; build it first.
+if ! { [ -r /dev/kvm ] && [ -w /dev/kvm ]; } || [ -d /sys/module/kvm_pvm ]; then
 	step tools/kvmhost/build-host.sh "${DOMUS_CACHE:-$top/cache}/kvmhost"
 fi
 # Debian's stock kernel first: isolinux.iso carries it when there is no nested host.

@@ -16,6 +16,8 @@ import pytest
 
 from conftest import CACHE, Live, domus
 
+pytestmark = pytest.mark.slow
+
 KIT = os.path.join(CACHE, "kit")
 MIB = 1 << 20
 BR = "br-dkit"
