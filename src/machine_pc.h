@@ -77,6 +77,7 @@ struct machine_hvc {
 struct machine_config {
 	uint64_t mem_bytes;
 	unsigned vcpus;
+	const char *cpus; /* vCPU pinning in xl's cpus= syntax as written; NULL: none */
 	const uint8_t *kernel;
 	size_t kernel_len;
 	const uint8_t *initrd;
