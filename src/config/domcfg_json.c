@@ -122,7 +122,8 @@ fail(struct rd *r, const char *field, const char *fmt, ...)
 		return r->ret;
 	r->ret = -EINVAL;
 	if (r->err && r->errlen) {
-		int n = snprintf(r->err, r->errlen, "%s%s%s: ", r->at, *r->at ? "." : "", field);
+		int n = snprintf(r->err, r->errlen, "%s%s%s: ", r->at, *r->at && *field ? "." : "",
+				 field);
 		va_list ap;
 		va_start(ap, fmt);
 		if (n >= 0 && (size_t)n < r->errlen)
