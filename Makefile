@@ -38,7 +38,7 @@ $(B)/domus: $(B)/src/cli/main.o $(B)/libdomus.a
 $(B)/domusd: $(B)/src/manager/domusd_main.o $(B)/libdomus.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lmicrohttpd
 
-$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libdomus.a
+$(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(B)/libdomus.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $< -o $@ $(LDFLAGS) $(B)/libdomus.a $(LIBS)
 
@@ -54,6 +54,16 @@ check: all
 	$(MAKE) SAN=1 build-san/domus build-san/domusd unit
 	$(MAKE) fuzz FUZZ_SECONDS=20
 	DOMUS_SAN=1 tools/run-functional.sh $(PYTEST_ARGS)
+
+# The part of the suite that needs neither KVM nor root, in a few minutes: unit tests (plain and
+# ASan+UBSan), the CLI's bad-input tests that stop before /dev/kvm (pytest -m "not kvm"), and
+# the tiny test guests under QEMU TCG (tests/guest/qemu_check.py).
+check-fast: all
+	$(MAKE) unit
+	$(MAKE) SAN=1 build-san/domus unit
+	DOMUS_SAN=1 /usr/bin/python3 -m pytest -c tests/functional/pytest.ini -p no:cacheprovider -q \
+		-m "not kvm" tests/functional/test_bad_input.py
+	tests/guest/qemu_check.py --accel tcg
 
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c, each linked with the library sources it names in
 # its first line "FUZZ-SOURCES: dir/*.c ..." (default: all of src/ but the programs' mains).
@@ -81,5 +91,5 @@ include tests/guest/guest.mk
 clean:
 	rm -rf build build-san
 
-.PHONY: all unit clean guests check fuzz
+.PHONY: all unit clean guests check check-fast fuzz
 -include $(LIBOBJ:.o=.d)

@@ -18,6 +18,7 @@ import os
 import re
 import select
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,7 @@ BIOS = os.path.join(FV, "root/usr/share/seabios/bios-256k.bin")
 ISO = os.path.join(FV, "root/usr/lib/grub-rescue/grub-rescue-cdrom.iso")
 DOMUS = os.path.join(TOP, "build/domus")
 IDEREAD = os.path.join(TOP, "build/guests/ideread.elf")
+IDEREAD_MAGIC = 0x1de5ec7000000000  # tests/guest/g_ideread.c: the image pattern it checks
 IOBENCH = os.path.join(TOP, "build/guests/iobench.elf")
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1bc")
 IDE_DONE = re.compile(rb"ideread: (\d+) MiB in (\d+) ms")
@@ -137,12 +139,13 @@ def main():
     sercon = os.path.join(work, "sercon")
     with open(sercon, "wb") as f:
         f.write(b"\xf8\x03")
-    # Real data, so that both interfaces copy pages (a sparse file would read as holes).
+    # Real data, so that both interfaces copy pages (a sparse file would read as holes): the
+    # pattern the IDE read guest checks (word i of the disk is IDEREAD_MAGIC ^ i).
     disk = os.path.join(work, "disk.img")
     with open(disk, "wb") as f:
-        chunk = os.urandom(1 << 20)
-        for _ in range(a.mib):
-            f.write(chunk)
+        for m in range(a.mib):
+            first = m << 17
+            f.write(struct.pack("<131072Q", *[IDEREAD_MAGIC ^ (first + i) for i in range(1 << 17)]))
     qemu_pc = ["qemu-system-x86_64", "-M", "pc", "-accel", "kvm", "-display", "none",
                "-serial", "stdio", "-net", "none"]
     grub = {

@@ -24,9 +24,15 @@ def kvm_problem():
     return None
 
 
+def needs_kvm(item):
+    """A test boots a guest unless it is marked nokvm; a `kvm` mark on a test in a nokvm module
+    (tests/functional/test_bad_input.py) says that this one needs KVM after all."""
+    return bool(item.get_closest_marker("kvm")) or not item.get_closest_marker("nokvm")
+
+
 @pytest.fixture(autouse=True)
 def _require_kvm(request):
-    if request.node.get_closest_marker("nokvm"):
+    if not needs_kvm(request.node):
         return
     problem = kvm_problem()
     if problem:
@@ -178,20 +184,40 @@ def pytest_runtest_logreport(report):
 # memory now and then (GRUB printing a wrong checksum, a kernel triple-faulting in early boot,
 # the nested host's own kernel panicking on a corrupted stack), never at the same test twice.
 # A test that fails twice fails. Directly on KVM every test runs once.
+# Each rerun test is listed in DOMUS_TEST_PROGRESS.reruns, and its first run's whole failure
+# (traceback and captured output) is appended to DOMUS_TEST_RERUN_LOG, which
+# tools/run-functional.sh names at the end and .ci/run prints.
+RERUN_LOG = os.environ.get("DOMUS_TEST_RERUN_LOG")
+
+
+def _keep_first_failure(item, failed):
+    if not RERUN_LOG:
+        return
+    with open(RERUN_LOG, "a") as f:
+        f.write("=" * 30 + " RERUN %s: the first run's failure\n" % item.nodeid)
+        for r in failed:
+            f.write("--- %s (%s) ---\n%s\n" % (r.when, r.outcome, r.longreprtext))
+            for title, text in r.sections:
+                f.write("--- %s ---\n%s\n" % (title, text))
+        f.write("\n")
+
+
 def pytest_runtest_protocol(item, nextitem):
     from _pytest.runner import runtestprotocol
 
-    if os.environ.get("DOMUS_KVMHOST") != "1" or item.get_closest_marker("nokvm"):
+    if os.environ.get("DOMUS_KVMHOST") != "1" or not needs_kvm(item):
         return None
     item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     reports = runtestprotocol(item, nextitem=nextitem, log=False)
     failed = [r for r in reports if r.failed]
     if failed:
+        _keep_first_failure(item, failed)
         tr = item.config.pluginmanager.get_plugin("terminalreporter")
         why = "\n".join(str(failed[0].longrepr).splitlines()[-15:])
         if tr:
             tr.write_line("\nRERUN %s: failed in the nested KVM host; running it once more. "
-                          "The first run said:\n%s" % (item.nodeid, why))
+                          "The first run said (all of it in %s):\n%s" % (
+                              item.nodeid, RERUN_LOG or "no DOMUS_TEST_RERUN_LOG", why))
         if PROGRESS:
             with open(PROGRESS + ".reruns", "a") as f:
                 f.write("%s\n" % item.nodeid)

@@ -12,7 +12,7 @@ import pytest
 from conftest import CACHE, GUESTS
 from dom0 import SLOW, dom0, wait_for  # noqa: F401 (dom0 is a fixture)
 from test_fv import BIOS, BOOT_TIMEOUT, RESCUE_ISO, media, screen_text, squash  # noqa: F401
-from test_virtio_blk import check_image
+from test_virtio_blk import check_image, discard_mode
 
 MIB = 1 << 20
 BR = "br-d0test"
@@ -28,7 +28,8 @@ def test_dom0_pv_domain_with_a_disk(dom0, tmp_path):
     img = tmp_path / "xvda.img"
     with open(img, "wb") as f:
         f.truncate(MIB)
-    cfg = dom0.cfg("blk", guest="vblk", memory=128, extra="serial=xvda sectors=2048",
+    cfg = dom0.cfg("blk", guest="vblk", memory=128,
+                   extra="serial=xvda sectors=2048 discard=" + discard_mode(img),
                    disk=["format=raw, vdev=xvda, access=rw, target=%s" % img],
                    on_poweroff="preserve")
     d = dom0.create_cfg("blk", cfg)

@@ -1,10 +1,13 @@
 """Issue 6: tiny guests for the FV PC's devices, booted directly on its chipset (--fv-devices):
 PCI configuration, the PM timer, IDE/ATAPI register sequences, VGA text mode."""
 import os
+import struct
 
 import pytest
 
 from conftest import domus, guest
+
+IDEREAD_MAGIC = 0x1de5ec7000000000  # tests/guest/g_ideread.c
 
 
 def assert_pass(r, name):
@@ -56,9 +59,14 @@ def test_vga_text_mode_and_screenshot(tmp_path):
 def test_ideread_bench_guest(tmp_path):
     # bench/fv's IDE read guest: READ DMA EXT with nIEN clear, waiting for the bus-master
     # interrupt bit (tests/guest/qemu_check.py runs it under QEMU -M pc too).
+    # The image holds the pattern the guest compares every sector with (word i of the disk is
+    # IDEREAD_MAGIC ^ i, see tests/guest/g_ideread.c): a sector read from the wrong place, or
+    # not at all, is a FAIL.
     disk = tmp_path / "disk.img"
-    disk.write_bytes(os.urandom(2 << 20))
+    words = 2 << 17
+    disk.write_bytes(struct.pack("<%dQ" % words, *[IDEREAD_MAGIC ^ i for i in range(words)]))
     r = domus("run", "--kernel", guest("ideread"), "--fv-devices", "--disk", disk,
               "--cmdline", "mib=2", "--memory", "256", timeout=300)
     assert_pass(r, "ideread")
     assert "ideread: reading 2 MiB" in r.out and "ideread: 2 MiB in " in r.out, r
+    assert "ideread: 2 MiB match the pattern" in r.out, r

@@ -1,9 +1,14 @@
 /*
  * g_ideread.c - sequential read throughput of the IDE disk hda by bus-master DMA (READ DMA
  * EXT, 64 KiB per command through one PRD entry; the bus-master status is polled with the
- * CPU's interrupts off). cmdline: mib=N (default 64).
+ * CPU's interrupts off). cmdline: mib=N (default 64, at least 1).
+ * The image must hold a known pattern: 64-bit little-endian word k (0..63) of sector N is
+ * IDEREAD_MAGIC ^ (N * 64 + k), i.e. word i of the disk is IDEREAD_MAGIC ^ i. Every chunk read
+ * is compared with it (at CPL3, so it runs natively on PVM hosts too); the first mismatch is a
+ * FAIL naming sector, word, value read and value expected.
  * Prints "ideread: reading N MiB" when it starts and "ideread: N MiB in T ms: R MB/s" (T on the
- * guest's TSC) at the end. Used by bench/fv; runs the same under QEMU -M pc.
+ * guest's TSC, the comparison included) and "ideread: N MiB match the pattern" at the end.
+ * Used by bench/fv; runs the same under QEMU -M pc.
  */
 #include "rt.h"
 
@@ -12,6 +17,7 @@ const char guest_name[] = "ideread";
 #define P 0x1F0
 #define BM_DEFAULT 0xC000
 #define CHUNK_SECTORS 128
+#define IDEREAD_MAGIC ((u64)0x1de5ec7000000000ull) /* keep in sync with the image writers (see above) */
 
 static u16 BM;
 static u64 poll_limit; /* TSC ticks one command may take before it counts as failed */
@@ -42,9 +48,29 @@ static int read_chunk(u64 lba)
 	return -1;
 }
 
+static u64 bad_word, bad_got;
+
+/* CPL3: compare buf (the chunk starting at sector arg) with the pattern; 0 if it matches,
+ * else 1 with the disk word index and the value read in bad_word, bad_got. */
+static u64 check_chunk(u64 lba)
+{
+	const u64 *w = (const u64 *)buf;
+	u64 first = lba * 64;
+	for (u64 k = 0; k < sizeof(buf) / 8; k++) {
+		if (w[k] != (IDEREAD_MAGIC ^ (first + k))) {
+			bad_word = first + k;
+			bad_got = w[k];
+			return 1;
+		}
+	}
+	return 0;
+}
+
 void guest_main(void)
 {
 	u64 mib = rt_cmdline_u64("mib", 64);
+	if (mib < 1 || mib > 1u << 20)
+		rt_fail("mib=%lu is out of range (1..1048576)", mib);
 	/* Keep the bus-master BAR firmware assigned (QEMU runs SeaBIOS first), else place it. */
 	outl(0xCF8, 0x80000000u | 1 << 11 | 1 << 8 | 0x20);
 	u32 bar = inl(0xCFC);
@@ -69,11 +95,19 @@ void guest_main(void)
 	/* The host times the reads between this line and the result line on its own clock. */
 	rt_printf("ideread: reading %lu MiB\n", mib);
 	u64 t0 = rdtsc();
-	for (u64 c = 0; c < chunks; c++)
+	for (u64 c = 0; c < chunks; c++) {
+		/* The DMA must really write the buffer: a stale chunk would not match. */
+		memset(buf, 0, sizeof(buf));
 		if (read_chunk(c * CHUNK_SECTORS) < 0)
 			rt_fail("READ DMA EXT failed at sector %lu", c * CHUNK_SECTORS);
+		if (rt_run_user(check_chunk, c * CHUNK_SECTORS))
+			rt_fail("sector %lu word %lu: read 0x%lx, expected 0x%lx (image without the pattern, or "
+				"data from the wrong place)",
+				bad_word / 64, bad_word % 64, bad_got, IDEREAD_MAGIC ^ bad_word);
+	}
 	u64 ms = (rdtsc() - t0) * 1000 / hz;
 	if (!ms)
 		ms = 1;
 	rt_printf("ideread: %lu MiB in %lu ms: %lu MB/s\n", mib, ms, mib * 1048576 / 1000 / ms);
+	rt_printf("ideread: %lu MiB match the pattern\n", mib);
 }

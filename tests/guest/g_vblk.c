@@ -4,7 +4,9 @@
  * DISCARD and WRITE_ZEROES reading back zeros, an out-of-range read failing with IOERR, and
  * a marker the host checks in the image. With ro=1: RO is offered, reads work, writes fail.
  * cmdline: nth= device index (0), serial= expected GET_ID, sectors= expected capacity,
- * ro=1, intx=1 (use INTx + ISR instead of MSI-X).
+ * ro=1, intx=1 (use INTx + ISR instead of MSI-X), discard=zero (default: the discarded block
+ * must read back as zeros, i.e. the host punched a hole) | keep (the host's file system cannot
+ * punch holes: the block must keep its data) | any (either; only where neither can be known).
  * Data layout (host test relies on it): sector 8*i..8*i+7 (i < 32) hold byte (i*7 + j) & 0xff
  * at offset j of the 4 KiB block, except blocks 0 and 1 (discarded / zeroed); sector 512
  * holds "DOMUS-VBLK-MARKER".
@@ -204,6 +206,12 @@ void guest_main(void)
 	if (sum_r != sum_w)
 		rt_fail("read-back checksum differs");
 
+	char discard[8] = "zero";
+	rt_cmdline_str("discard", discard, sizeof(discard));
+	if (strcmp(discard, "zero") && strcmp(discard, "keep") && strcmp(discard, "any"))
+		rt_fail("discard=%s: expected zero, keep or any", discard);
+	if (!ro && !(dev.features & F_DISCARD))
+		rt_fail("DISCARD not offered on a writable disk");
 	if (dev.features & F_DISCARD) {
 		struct { u64 sector; u32 num, flags; } *seg = rt_dma_alloc(16, 16);
 		*seg = (typeof(*seg)){ 0, 8, 0 };
@@ -218,13 +226,20 @@ void guest_main(void)
 		if (!all_zero(data + 4096, 4096))
 			rt_fail("write-zeroes block does not read as zeros");
 		/* A discarded block reads as zeros (hole punched) or keeps its data (the host file
-		 * system cannot punch holes; discard is only a hint). */
+		 * system cannot punch holes; discard is only a hint). The harness knows which one its
+		 * file system does and says so with discard=. */
 		bool dz = all_zero(data, 4096);
 		u8 *old = rt_dma_alloc(4096, 64);
 		fill(old, 0);
-		if (!dz && memcmp(data, old, 4096))
+		bool kept = !memcmp(data, old, 4096);
+		if (!dz && !kept)
 			rt_fail("discarded block reads as neither zeros nor its old data");
-		rt_printf("vblk: write-zeroes reads back zeros; discard %s\n", dz ? "punched a hole" : "kept the data");
+		if (!strcmp(discard, "zero") && !dz)
+			rt_fail("discarded block kept its data (discard=zero: the host punches holes)");
+		if (!strcmp(discard, "keep") && !kept)
+			rt_fail("discarded block reads as zeros (discard=keep: the host cannot punch holes)");
+		rt_printf("vblk: write-zeroes reads back zeros; discard %s (discard=%s)\n",
+			  dz ? "punched a hole" : "kept the data", discard);
 	}
 	u8 s = request(T_IN, cap, data, 512, true, false);
 	if (s != 1)

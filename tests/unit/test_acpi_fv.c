@@ -2,6 +2,7 @@
 
 #include <stdint.h>
 
+#include "acpi_s5.h"
 #include "boot/acpi_fv.h"
 #include "boot/acpi_tables.h"
 
@@ -93,15 +94,14 @@ static void test_tables_link_and_checksum(void)
 	CHECK_EQ((get32(fadt + 36)) % 64, 0);
 	/* \_S5 with the PIIX4 soft-off type 0, the way GRUB and Linux find it */
 	uint32_t dlen = get32(dsdt + 4);
-	const uint8_t *s5 = NULL;
-	for (uint32_t i = 36; i + 5 < dlen; i++)
-		if (!memcmp(dsdt + i, "_S5_", 4))
-			s5 = dsdt + i;
-	CHECK(s5 != NULL);
-	if (s5) {
-		CHECK_EQ(s5[4], 0x12); /* PackageOp */
-		CHECK_EQ(s5[7], 0x00); /* ZeroOp: SLP_TYPa */
-	}
+	uint64_t s5[4] = { ~0ull, ~0ull, ~0ull, ~0ull };
+	const char *why = "";
+	int s5_count = acpi_s5(dsdt, s5, 4, &why);
+	if (s5_count < 0)
+		fprintf(stderr, "DSDT \\_S5_: %s\n", why);
+	CHECK_EQ(s5_count, 4);
+	CHECK_EQ(s5[0], PIIX4_SLP_TYP_SOFF); /* SLP_TYPa */
+	CHECK_EQ(s5[1], PIIX4_SLP_TYP_SOFF); /* SLP_TYPb */
 	CHECK(memmem(dsdt, dlen, "PCI0", 4) != NULL);
 	CHECK(memmem(dsdt, dlen, "_PRT", 4) != NULL);
 	/* MADT: three CPUs, no IOAPIC */

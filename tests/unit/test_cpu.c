@@ -1,7 +1,9 @@
 /* CPUID shaping, ACPI tables and the emulation fix-ups: pure functions. */
 #include <stdint.h>
 
+#include "acpi_s5.h"
 #include "boot/acpi_tables.h"
+#include "hw/acpi_pm.h"
 #include "unit.h"
 #include "vmm/cpuid.h"
 #include "vmm/emulate.h"
@@ -139,7 +141,17 @@ static void test_acpi(void)
 	CHECK_EQ(lapics, 4);
 	CHECK_EQ(ioapics, 1);
 	const uint8_t *dsdt = find_table(buf, n, "DSDT");
-	CHECK(find_table(dsdt, 64, "_S5_") != NULL || memmem(dsdt, 60, "_S5_", 4) != NULL);
+	/* \_S5_: the one Name (_S5_, Package (4) { 5, 5, 0, 0 }) guests read SLP_TYP from. */
+	uint64_t s5[4] = { ~0ull, ~0ull, ~0ull, ~0ull };
+	const char *why = "";
+	int s5_count = acpi_s5(dsdt, s5, 4, &why);
+	if (s5_count < 0)
+		fprintf(stderr, "DSDT \\_S5_: %s\n", why);
+	CHECK_EQ(s5_count, 4);
+	CHECK_EQ(s5[0], ACPI_S5_TYP); /* SLP_TYPa, what hw/acpi_pm takes as S5 */
+	CHECK_EQ(s5[1], ACPI_S5_TYP); /* SLP_TYPb */
+	CHECK_EQ(s5[2], 0);
+	CHECK_EQ(s5[3], 0);
 	/* the pvpanic device is declared only when asked for */
 	CHECK(memmem(dsdt, 200, "QEMU0001", 8) == NULL);
 	c.pvpanic_port = 0x505;

@@ -48,7 +48,7 @@ trap 'rm -rf "$job"' EXIT
 	echo "export DOMUS_KVMHOST=1"
 	[ -z "$scratch" ] || echo "export KVMHOST_SCRATCH=/dev/vda"
 	for v in PATH HOME LANG CI DOMUS_CACHE DOMUS_DEBUG DOMUS_SAN PYTHONDONTWRITEBYTECODE \
-		DOMUS_TEST_PROGRESS DOMUS_TEST_RESUME; do
+		DOMUS_TEST_PROGRESS DOMUS_TEST_RESUME DOMUS_TEST_RERUN_LOG; do
 		[ -n "${!v:-}" ] && echo "export $v=$(printf %q "${!v}")"
 	done
 	printf '%q ' "$@"; echo

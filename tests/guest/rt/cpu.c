@@ -19,6 +19,48 @@ static unsigned ncpus = 1;
 
 extern const u8 rt_trap_stubs[];
 void rt_ap_main(void);
+/*
+ * A PVM host runs CPL3 natively with the host's IOPL (0), not the guest's, so the port I/O
+ * our CPL3 loops do with IOPL=3 raises #GP there. Do it here at ring 0 instead, as a PVM-aware
+ * kernel would: IN/OUT with an imm8 or DX port, 8/16/32 bits (0x66 for 16). 1 when done.
+ */
+static int user_port_io(struct rt_frame *f)
+{
+	const u8 *ip = (const u8 *)f->rip;
+	unsigned n = 0, size = 4;
+	if (ip[n] == 0x66) {
+		size = 2;
+		n++;
+	}
+	u8 op = ip[n++];
+	u16 port;
+	if (op >= 0xe4 && op <= 0xe7)
+		port = ip[n++];
+	else if (op >= 0xec && op <= 0xef)
+		port = (u16)f->rdx;
+	else
+		return 0;
+	if (!(op & 1))
+		size = 1;
+	int out = op & 2;
+	if (out) {
+		if (size == 1)
+			outb(port, (u8)f->rax);
+		else if (size == 2)
+			outw(port, (u16)f->rax);
+		else
+			outl(port, (u32)f->rax);
+	} else if (size == 1) {
+		f->rax = (f->rax & ~0xffull) | inb(port);
+	} else if (size == 2) {
+		f->rax = (f->rax & ~0xffffull) | inw(port);
+	} else {
+		f->rax = inl(port); /* a 32-bit write zero-extends */
+	}
+	f->rip += n;
+	return 1;
+}
+
 void rt_trap(struct rt_frame *f);
 
 struct rt_percpu *rt_this_cpu(void)
@@ -86,6 +128,8 @@ void rt_trap(struct rt_frame *f)
 						 f->rip < (u64)rt_user_exit + 6)))
 		rt_user_resume(rt_this_cpu()->kctx_rsp, f->rdi);
 
+	if (v == 13 && from_user && user_port_io(f))
+		return;
 	if (handlers[v]) {
 		handlers[v](f);
 	} else if (v < 32) {
