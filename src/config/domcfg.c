@@ -26,6 +26,9 @@ static const char *const keys[] = {
 	"kernel", "ramdisk", "cmdline", "extra", "root", "disk", "vif", "boot",
 	"firmware", "bios", "bios_path_override", "serial", "vnc", "acpi",
 	"on_poweroff", "on_reboot", "on_crash",
+	/* Domus keys, for what xl.cfg has no words (README.md) */
+	"rng", "hvc_output", "hvc_input", "fv_devices", "triple_fault_reset",
+	"pvm_aware",
 };
 
 /* Keys from xl.cfg(5) that Domus does not implement (yet). */
@@ -262,7 +265,7 @@ static int check_keys(struct build *b)
 	return 0;
 }
 
-static bool name_ok(const char *s)
+bool domcfg_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -403,10 +406,14 @@ static int build_firmware(struct build *b)
 	return get_str(b, "bios_path_override", &b->dc->bios_path);
 }
 
+/* xl's serial = "pty" is what Domus does anyway: COM1 is the domain's
+ * console. Anything else (a file, a TCP port, none) would need another
+ * back end, so it is refused rather than ignored. */
 static int build_serial(struct build *b)
 {
 	const struct xlcfg_setting *s = xlcfg_find(b->cfg, "serial");
 	const struct xlval *v;
+	char buf[40];
 
 	if (!s)
 		return 0;
@@ -422,10 +429,11 @@ static int build_serial(struct build *b)
 		if (v->type == XLVAL_LIST)
 			return serr(b, s, "must be a string");
 	}
-	if (!*v->str)
-		return serr(b, s, "is empty");
-	b->dc->serial = strdup(v->str);
-	return b->dc->serial ? 0 : -ENOMEM;
+	if (!strcmp(v->str, "pty"))
+		return 0;
+	return berr(b, s->source, s->line, "serial '%s': the serial port is "
+		    "the domain's console; only \"pty\" is supported",
+		    xlcfg_printable(buf, sizeof(buf), v->str));
 }
 
 /* The list of strings under key, or NULL; errors if not a list of them. */
@@ -556,6 +564,54 @@ static int build_nics(struct build *b)
 	return 0;
 }
 
+/* acpi and vnc are accepted at the value Domus implements; boolean Domus
+ * keys set their field. */
+static int build_flags(struct build *b)
+{
+	const struct xlcfg_setting *s;
+	bool acpi = true, vnc = false;
+	int r;
+
+	if ((r = get_bool(b, "acpi", &acpi)) < 0 ||
+	    (r = get_bool(b, "vnc", &vnc)) < 0)
+		return r;
+	if (!acpi) {
+		s = xlcfg_find(b->cfg, "acpi");
+		return berr(b, s->source, s->line, "acpi = 0: Domus guests "
+			    "always have ACPI (the power button and power-off "
+			    "go through it)");
+	}
+	if (vnc) {
+		s = xlcfg_find(b->cfg, "vnc");
+		return berr(b, s->source, s->line, "vnc: no graphics console "
+			    "yet (`domus screenshot` shows an FV guest's text "
+			    "screen)");
+	}
+	if ((r = get_bool(b, "rng", &b->dc->rng)) < 0 ||
+	    (r = get_bool(b, "fv_devices", &b->dc->fv_devices)) < 0 ||
+	    (r = get_bool(b, "triple_fault_reset",
+			  &b->dc->triple_fault_reset)) < 0 ||
+	    (r = get_bool(b, "pvm_aware", &b->dc->pvm_aware)) < 0)
+		return r;
+	return 0;
+}
+
+static int build_hvc(struct build *b)
+{
+	const struct xlcfg_setting *s;
+	int r;
+
+	if ((r = get_str(b, "hvc_output", &b->dc->hvc_output)) < 0 ||
+	    (r = get_str(b, "hvc_input", &b->dc->hvc_input)) < 0)
+		return r;
+	if (b->dc->hvc_input && !b->dc->hvc_output) {
+		s = xlcfg_find(b->cfg, "hvc_input");
+		return berr(b, s->source, s->line, "'hvc_input' needs "
+			    "'hvc_output' (the console's output file)");
+	}
+	return 0;
+}
+
 static int build(struct build *b)
 {
 	struct domain_config *dc = b->dc;
@@ -570,7 +626,7 @@ static int build(struct build *b)
 		return r;
 	if (!dc->name)
 		return berr(b, NULL, 0, "missing 'name'");
-	if (!name_ok(dc->name)) {
+	if (!domcfg_name_ok(dc->name)) {
 		s = xlcfg_find(b->cfg, "name");
 		return berr(b, s->source, s->line, "bad name '%s' (1-%d letters, "
 			    "digits, '-', '_', '.'; not starting with '-' or "
@@ -597,6 +653,15 @@ static int build(struct build *b)
 			    (unsigned long long)dc->maxmem_mib,
 			    (unsigned long long)dc->memory_mib);
 	}
+	/* Without a balloon driver a guest cannot grow past its memory. */
+	if (dc->maxmem_mib != dc->memory_mib) {
+		s = xlcfg_find(b->cfg, "maxmem");
+		return berr(b, s->source, s->line, "'maxmem' (%llu) differs "
+			    "from 'memory' (%llu): Domus has no memory balloon, "
+			    "so a domain's memory is fixed",
+			    (unsigned long long)dc->maxmem_mib,
+			    (unsigned long long)dc->memory_mib);
+	}
 	u = 1;
 	if ((r = get_u64(b, "vcpus", 1, DOMUS_MAX_VCPUS, &u)) < 0)
 		return r;
@@ -607,9 +672,7 @@ static int build(struct build *b)
 	if ((r = build_boot(b)) < 0 || (r = build_firmware(b)) < 0 ||
 	    (r = build_serial(b)) < 0)
 		return r;
-	dc->acpi = true;
-	if ((r = get_bool(b, "vnc", &dc->vnc)) < 0 ||
-	    (r = get_bool(b, "acpi", &dc->acpi)) < 0)
+	if ((r = build_flags(b)) < 0 || (r = build_hvc(b)) < 0)
 		return r;
 
 	v = DOMCFG_ACTION_DESTROY;
@@ -684,7 +747,8 @@ void domcfg_free(struct domain_config *dc)
 	free(dc->kernel);
 	free(dc->ramdisk);
 	free(dc->cmdline);
-	free(dc->serial);
+	free(dc->hvc_output);
+	free(dc->hvc_input);
 	free(dc->bios_path);
 	memset(dc, 0, sizeof(*dc));
 }

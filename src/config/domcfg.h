@@ -74,6 +74,8 @@ struct domcfg_disk {
 	bool readonly;          /* access=ro, and always for a CD-ROM */
 	bool cdrom;
 	bool discard;           /* advertise discard; "no-discard" clears */
+	char *serial;           /* Domus: serial=NAME, the name a virtio-blk disk
+				 * reports to the guest (GET_ID); NULL = vdev */
 	int line;               /* config line of this entry (0 if none) */
 };
 
@@ -92,7 +94,6 @@ struct domcfg_nic {
 	enum domcfg_nic_type type;
 	int devid;              /* devid=, else -1 from domcfg_parse_nic and
 				 * the lowest free number after domcfg_build */
-	unsigned mtu;           /* 0 = default */
 	int line;
 };
 
@@ -100,7 +101,7 @@ struct domain_config {
 	char *name;
 	enum domcfg_type type;
 	uint64_t memory_mib;
-	uint64_t maxmem_mib;    /* >= memory_mib; = memory_mib if not given */
+	uint64_t maxmem_mib;    /* = memory_mib: there is no balloon */
 	unsigned vcpus;
 	char *cpus;             /* pinning as written ("0-3,^1"), a list in
 				 * config/cpuset.h's per-vCPU form ("2;3-5;");
@@ -115,9 +116,16 @@ struct domain_config {
 	char boot[4];           /* order over c(disk) d(cdrom) n(net); "cd" */
 	enum domcfg_firmware firmware;
 	char *bios_path;        /* bios_path_override: the BIOS image; NULL */
-	char *serial;           /* as written ("pty", "file:/x"); NULL */
-	bool vnc;
-	bool acpi;
+	/* Domus keys (README.md, "Domus keys in xl.cfg"): */
+	bool rng;               /* rng = 1: a virtio-rng device */
+	char *hvc_output;       /* hvc_output = "FILE": a virtio console (hvc0)
+				 * appending to FILE; NULL = none */
+	char *hvc_input;        /* hvc_input = "FILE": what hvc0 reads; NULL */
+	bool fv_devices;        /* fv_devices = 1: a kernel booted directly on
+				 * the FV PC (chipset, IDE, VGA) */
+	bool triple_fault_reset; /* a triple fault resets instead of crashing */
+	bool pvm_aware;         /* the kernel runs on a PVM host as it is: add
+				 * no PVM-host flags, do not watch its user space */
 	enum domcfg_action on_poweroff, on_reboot, on_crash;
 };
 
@@ -137,14 +145,33 @@ int domcfg_load(const char *path, const char *const *overrides,
 /*
  * Whether this version of Domus can build the machine dc describes (one
  * rule set for `domus run` and domusd). PV/PVH: virtio-blk disks on raw
- * images, no CD-ROMs; virtio-net NICs (model virtio or unset). HVM:
- * SeaBIOS, IDE drives hda-hdd on raw images or empty CD-ROM drives, no
- * NICs. Returns 0, or -1 with "SOURCE[:LINE]: why" in err.
+ * images, no CD-ROMs; virtio-net NICs (model virtio or unset); with
+ * fv_devices, IDE drives as for HVM instead. HVM: SeaBIOS, IDE drives
+ * hda-hdd on raw images or empty CD-ROM drives, no NICs, no fv_devices.
+ * Returns 0, or -1 with "SOURCE[:LINE]: why" in err.
  */
 int domcfg_check_support(const struct domain_config *dc, const char *source,
 			 char *err, size_t errlen);
 /* Release everything dc owns and zero it. Safe on a zeroed dc. */
 void domcfg_free(struct domain_config *dc);
+/* Make dc's host paths (kernel, ramdisk, bios_path, disk targets, hvc
+ * files) absolute against cwd, the directory of the client that wrote
+ * them; an empty CD-ROM target stays "". cwd NULL: no change. 0 or -ENOMEM. */
+int domcfg_make_absolute(struct domain_config *dc, const char *cwd);
+
+/*
+ * The JSON form of a built domain_config, the one record domusd keeps and
+ * hands to the monitor (domcfg_json.c). domcfg_to_json returns a new
+ * object (NULL when out of memory). domcfg_from_json reads one back, every
+ * field type-checked and the whole record checked as domcfg_build would:
+ * 0, -EINVAL with "FIELD: why" in err (dc zeroed), or -ENOMEM.
+ */
+struct json_object;
+struct json_object *domcfg_to_json(const struct domain_config *dc);
+int domcfg_from_json(struct json_object *o, struct domain_config *dc,
+		     char *err, size_t errlen);
+/* A deep copy, through the JSON form. 0, or < 0 with to zeroed. */
+int domcfg_copy(struct domain_config *to, const struct domain_config *from);
 
 /*
  * Parse one xl disk spec ('file:/x.img,xvda,w', 'format=raw, vdev=hdc,
@@ -176,6 +203,10 @@ int domcfg_parse_mac(const char *s, uint8_t mac[6]);
  * so a domain keeps its addresses across restarts. See domcfg_nic.c.
  */
 void domcfg_derive_mac(const char *name, unsigned index, uint8_t mac[6]);
+
+/* A domain name Domus accepts: 1-DOMUS_NAME_MAX of letters, digits, '-',
+ * '_', '.', not starting with '-' or '.'. */
+bool domcfg_name_ok(const char *s);
 
 /* Names as written in xl.cfg: "pv", "restart", "qcow2", ... */
 const char *domcfg_type_name(enum domcfg_type t);

@@ -27,7 +27,7 @@ struct disk_parse {
 	struct domcfg_disk *d;
 	char *err;
 	size_t errlen;
-	bool has_target, has_format, has_vdev, has_access;
+	bool has_target, has_format, has_vdev, has_access, has_serial;
 	bool had_prefix;        /* an old prefix: no format slot */
 	bool access_rw;         /* access was given as w/rw */
 	int ret;
@@ -223,6 +223,20 @@ static int keyword(struct disk_parse *dp, const char *s, const char *eq)
 		return set_access(dp, v);
 	if (IS("vdev"))
 		return set_string(dp, &dp->d->vdev, &dp->has_vdev, "vdev", v);
+	if (IS("serial")) {
+		/* Domus: the disk's name for the guest (virtio-blk GET_ID has
+		 * 20 bytes; kept short and printable like a vdev name). */
+		size_t n = strlen(v);
+		bool ok = n > 0 && n < 16;
+		for (const char *c = v; ok && *c; c++)
+			ok = *c > ' ' && *c < 0x7f;
+		if (!ok)
+			return derr(dp, "bad serial '%s' (1-15 printable "
+				    "characters)", xlcfg_printable(buf,
+				    sizeof(buf), v));
+		return set_string(dp, &dp->d->serial, &dp->has_serial,
+				  "serial", v);
+	}
 	if (IS("devtype")) {
 		if (!strcmp(v, "cdrom"))
 			dp->d->cdrom = true;
@@ -446,6 +460,7 @@ void domcfg_disk_free(struct domcfg_disk *d)
 {
 	free(d->target);
 	free(d->vdev);
+	free(d->serial);
 	memset(d, 0, sizeof(*d));
 }
 

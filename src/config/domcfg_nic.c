@@ -2,11 +2,13 @@
  *
  * A spec is comma-separated key=value pairs, blanks around keys and values
  * ignored, a repeated key overriding the earlier one (as xl does). Domus
- * uses mac, bridge, model, type, vifname, devid and mtu. It accepts and
+ * uses mac, bridge, model, type, vifname and devid. It accepts and
  * ignores, because Domus plugs the TAP device into the bridge itself and
- * does no routing or shaping: script (the hotplug script), gatewaydev and
- * its old alias netdev (vif-route only) and rate (checked for syntax, not
- * enforced). ip is kept for information. backend= must name domain 0.
+ * does no routing: script (the hotplug script), gatewaydev and its old
+ * alias netdev (vif-route only). ip is kept for information. rate and mtu
+ * are checked for syntax and then refused: Domus does not shape traffic
+ * and its NICs have the default MTU, and a guest must not get a network
+ * other than the one its config asks for. backend= must name domain 0.
  * Anything else is an error.
  */
 #include "config/domcfg.h"
@@ -219,8 +221,8 @@ static int nic_option(struct domcfg_nic *n, const char *k, const char *v,
 	if (!strcmp(k, "mtu")) {
 		if (xlcfg_parse_u64(v, &u) < 0 || u < 68 || u > 65535)
 			return nerr(err, errlen, "bad mtu '%s' (68-65535)", buf);
-		n->mtu = (unsigned)u;
-		return 0;
+		return nerr(err, errlen, "mtu: Domus NICs have the default "
+			    "MTU (1500); setting it is not supported yet");
 	}
 	if (!strcmp(k, "ip"))
 		return set_str(&n->ip, v);
@@ -228,7 +230,8 @@ static int nic_option(struct domcfg_nic *n, const char *k, const char *v,
 		if (!rate_ok(v))
 			return nerr(err, errlen, "bad rate '%s' (like 10Mb/s "
 				    "or 1MB/s@20ms)", buf);
-		return 0;
+		return nerr(err, errlen, "rate: Domus does not limit a NIC's "
+			    "traffic yet");
 	}
 	if (!strcmp(k, "script") || !strcmp(k, "gatewaydev") ||
 	    !strcmp(k, "netdev"))

@@ -8,14 +8,9 @@
 #include "config/domcfg.h"
 #include "lib/log.h"
 
-static int check_fv(const struct domain_config *dc, const char *src, char *err, size_t errlen)
+/* The IDE drives of an FV guest, or of a kernel on the FV PC (fv_devices). */
+static int check_ide(const struct domain_config *dc, const char *src, char *err, size_t errlen)
 {
-	if (dc->firmware == DOMCFG_FW_OVMF)
-		return errf(err, errlen, "%s: firmware \"ovmf\": Domus boots FV guests with "
-			    "SeaBIOS only", src);
-	if (dc->nnics)
-		return errf(err, errlen, "%s: vif: FV guests have no network devices in this "
-			    "version of Domus", src);
 	for (size_t i = 0; i < dc->ndisks; i++) {
 		const struct domcfg_disk *d = &dc->disks[i];
 		if (d->bus != DOMCFG_BUS_HD || d->partition || d->index >= DOMUS_IDE_DRIVES)
@@ -32,13 +27,34 @@ static int check_fv(const struct domain_config *dc, const char *src, char *err, 
 	return 0;
 }
 
+static int check_fv(const struct domain_config *dc, const char *src, char *err, size_t errlen)
+{
+	if (dc->firmware == DOMCFG_FW_OVMF)
+		return errf(err, errlen, "%s: firmware \"ovmf\": Domus boots FV guests with "
+			    "SeaBIOS only", src);
+	if (dc->nnics)
+		return errf(err, errlen, "%s: vif: FV guests have no network devices in this "
+			    "version of Domus", src);
+	if (dc->fv_devices)
+		return errf(err, errlen, "%s: fv_devices: is for a kernel booted directly; an "
+			    "hvm guest is on the FV PC already", src);
+	return check_ide(dc, src, err, errlen);
+}
+
 static int check_pv(const struct domain_config *dc, const char *src, char *err, size_t errlen)
 {
+	if (dc->bios_path)
+		return errf(err, errlen, "%s: bios_path_override: a %s guest boots its kernel "
+			    "directly, without firmware", src, domcfg_type_name(dc->type));
+	if (dc->fv_devices && check_ide(dc, src, err, errlen) < 0)
+		return -1;
 	if (dc->ndisks > DOMUS_MAX_DISKS)
 		return errf(err, errlen, "%s:%d: at most %d disks", src,
 			    dc->disks[DOMUS_MAX_DISKS].line, DOMUS_MAX_DISKS);
 	for (size_t i = 0; i < dc->ndisks; i++) {
 		const struct domcfg_disk *d = &dc->disks[i];
+		if (dc->fv_devices)
+			break;
 		if (d->cdrom || d->format != DOMCFG_DISK_RAW)
 			return errf(err, errlen, "%s:%d: disk %s: PV guests get virtio-blk disks on "
 				    "raw images; %s is not supported", src, d->line, d->vdev,

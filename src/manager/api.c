@@ -114,10 +114,17 @@ static struct json_object *dom_json(struct domusd *d, struct domain *dom)
 			  : dom->state == DOM_CRASHED ? "----c-"
 			  : dom->state == DOM_DYING   ? "-----d"
 						      : "------");
-	launch_to_json(&dom->l, o);
-	/* the API calls the config file "config" */
-	json_object_object_del(o, "source");
-	add_s(o, "config", dom->l.source);
+	/* The domain's settings, in their one JSON form, as fields of the domain; the API calls
+	 * the config file "config". */
+	struct json_object *cfg = domcfg_to_json(&dom->dc);
+	if (cfg) {
+		json_object_object_foreach(cfg, k, v) {
+			if (strcmp(k, "name"))
+				json_object_object_add(o, k, json_object_get(v));
+		}
+		json_object_put(cfg);
+	}
+	add_s(o, "config", dom->source);
 	json_object_object_add(o, "cpu_time_s", json_object_new_double(0));
 	json_object_object_add(o, "uptime_s",
 			       json_object_new_int64((int64_t)(time(NULL) - dom->created)));
@@ -226,7 +233,7 @@ static void host_info(struct domusd *d, struct reply *r)
 		n++;
 		if (dom->state == DOM_RUNNING) {
 			running++;
-			mem += dom->l.memory_mib;
+			mem += dom->dc.memory_mib;
 		}
 	}
 	pthread_mutex_unlock(&d->lock);
@@ -245,8 +252,9 @@ static const char *jstr(struct json_object *o, const char *k)
 		       : NULL;
 }
 
-/* Parse and check the config; fills l and name (dc freed). 0, or -1 with r set. */
-static int build_launch(struct json_object *body, struct dom_launch *l, char *name, size_t nlen,
+/* Parse and check the config into dc, its paths made absolute against the client's directory,
+ * and *source (the file, absolute). 0, or -1 with r set. */
+static int build_config(struct json_object *body, struct domain_config *dc, char **source_out,
 			struct reply *r)
 {
 	const char *text = jstr(body, "config"), *source = jstr(body, "source"),
@@ -272,46 +280,51 @@ static int build_launch(struct json_object *body, struct dom_launch *l, char *na
 			rc = xlcfg_parse_override(cfg, o ? o : "", err, sizeof(err));
 		}
 	}
-	struct domain_config dc;
-	memset(&dc, 0, sizeof(dc));
+	memset(dc, 0, sizeof(*dc));
 	if (rc == 0)
-		rc = domcfg_build(cfg, &dc, err, sizeof(err));
+		rc = domcfg_build(cfg, dc, err, sizeof(err));
 	xlcfg_free(cfg);
 	if (rc < 0) {
 		set_error(r, MHD_HTTP_BAD_REQUEST, "%s", err);
 		return -1;
 	}
-	if (domcfg_check_support(&dc, source, err, sizeof(err)) < 0) {
+	char *abs_source = NULL;
+	if (domcfg_check_support(dc, source, err, sizeof(err)) < 0) {
 		set_error(r, MHD_HTTP_BAD_REQUEST, "%s", err);
 		rc = -1;
-	} else if (dc.type != DOMCFG_TYPE_HVM && !dc.kernel) {
+	} else if (dc->type != DOMCFG_TYPE_HVM && !dc->kernel) {
 		set_error(r, MHD_HTTP_BAD_REQUEST, "%s: no kernel= given (type \"%s\" boots a "
 			  "kernel directly; type \"hvm\" boots firmware)", source,
-			  domcfg_type_name(dc.type));
+			  domcfg_type_name(dc->type));
 		rc = -1;
-	} else if (launch_from_config(l, &dc, source, cwd) < 0) {
+	} else if (domcfg_make_absolute(dc, cwd) < 0 ||
+		   (cwd && source[0] != '/' ? asprintf(&abs_source, "%s/%s", cwd, source) < 0
+					    : !(abs_source = strdup(source)))) {
 		set_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		abs_source = NULL;
 		rc = -1;
-	} else {
-		snprintf(name, nlen, "%s", dc.name);
 	}
-	domcfg_free(&dc);
+	if (rc < 0)
+		domcfg_free(dc);
+	*source_out = abs_source;
 	return rc;
 }
 
 static void create_domain(struct domusd *d, struct json_object *body, struct reply *r)
 {
-	struct dom_launch l;
-	char name[DOMUS_NAME_MAX + 1], err[1024];
-	if (build_launch(body, &l, name, sizeof(name), r) < 0)
+	struct domain_config dc;
+	char name[DOMUS_NAME_MAX + 1], err[1024], *source = NULL;
+	if (build_config(body, &dc, &source, r) < 0)
 		return;
+	snprintf(name, sizeof(name), "%s", dc.name);
 	if (!strcmp(name, "Domain-0")) {
-		launch_free(&l);
+		domcfg_free(&dc);
+		free(source);
 		set_error(r, MHD_HTTP_BAD_REQUEST, "the name Domain-0 belongs to the host");
 		return;
 	}
 	pthread_mutex_lock(&d->lock);
-	struct domain *dom = dom_reserve(d, name, &l);
+	struct domain *dom = dom_reserve(d, name, &dc, source);
 	if (!dom) {
 		int e = errno;
 		struct domain *o = dom_find(d, name);
@@ -323,12 +336,14 @@ static void create_domain(struct domusd *d, struct json_object *body, struct rep
 			set_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "cannot add domain %s: %s", name,
 				  strerror(e));
 		pthread_mutex_unlock(&d->lock);
-		launch_free(&l);
+		domcfg_free(&dc);
+		free(source);
 		return;
 	}
 	unsigned domid = dom->domid;
 	pthread_mutex_unlock(&d->lock);
-	launch_free(&l);
+	domcfg_free(&dc);
+	free(source);
 	if (dom_start(d, dom, err, sizeof(err)) < 0) {
 		set_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "domain %s: %s", name, err);
 		return;
@@ -587,7 +602,7 @@ static unsigned running_domid(struct domusd *d, const char *ref, char *name, siz
 	if (dom) {
 		snprintf(name, nlen, "%s", dom->name);
 		if (vcpus)
-			*vcpus = dom->l.vcpus;
+			*vcpus = dom->dc.vcpus;
 	}
 	pthread_mutex_unlock(&d->lock);
 	return domid;

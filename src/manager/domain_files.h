@@ -11,6 +11,7 @@
  *   RUN/domains/ID/control.sock  the monitor's control socket (see lib/control.h)
  *   RUN/domains/ID/console.sock  the domain's console (see backend/conmux.h)
  *   RUN/domains/ID/exit.json     written by the monitor when the guest ended, and why
+ *   RUN/domains/ID/config.json   the domain's settings (domcfg_to_json), read by the monitor
  *   LIB/next-domid               the next domain ID
  *   LIB/logs/NAME.console.log    everything the guest printed, across restarts
  *   LIB/logs/NAME.vmm.log        the monitor's own messages */
@@ -23,6 +24,7 @@
 #define DOMAIN_CONTROL_SOCK "control.sock"
 #define DOMAIN_CONSOLE_SOCK "console.sock"
 #define DOMAIN_EXIT_FILE "exit.json"
+#define DOMAIN_CONFIG_FILE "config.json" /* the settings the monitor runs (mode 0600) */
 #define DOMUSD_SOCK "domusd.sock"
 #define DOMUSD_PID "domusd.pid"
 

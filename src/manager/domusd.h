@@ -14,7 +14,6 @@
 
 #include "config/domcfg.h"
 #include "manager/domain_files.h"
-#include "manager/launch.h"
 
 #define DOMID_FIRST 1
 #define DOMID_MAX 0x7FEF /* xl's last ordinary domain ID */
@@ -36,7 +35,8 @@ struct domain {
 	char name[DOMUS_NAME_MAX + 32]; /* room for "--incarnation-N" */
 	unsigned domid;
 	enum dom_state state;
-	struct dom_launch l;
+	struct domain_config dc; /* as built at create time, paths absolute */
+	char *source;            /* the config file (absolute), for messages */
 	int pid, pidfd;
 	char token[33];
 	time_t created;     /* when this domain ID started */
@@ -65,7 +65,8 @@ struct domain *dom_find(struct domusd *d, const char *ref); /* name or ID */
 struct domain *dom_find_id(struct domusd *d, unsigned domid);
 /* Reserve a new domain ID and add a record in DOM_STARTING. NULL if the name is taken
  * (EEXIST) or no ID is free (ENOSPC). */
-struct domain *dom_reserve(struct domusd *d, const char *name, const struct dom_launch *l);
+struct domain *dom_reserve(struct domusd *d, const char *name, const struct domain_config *dc,
+			   const char *source);
 void dom_save(struct domusd *d, struct domain *dom);
 /* Unlink from the registry and delete its run directory. */
 void dom_remove(struct domusd *d, struct domain *dom);

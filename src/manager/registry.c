@@ -135,7 +135,8 @@ static int next_free_domid(struct domusd *d, unsigned *out)
 	return -ENOSPC;
 }
 
-struct domain *dom_reserve(struct domusd *d, const char *name, const struct dom_launch *l)
+struct domain *dom_reserve(struct domusd *d, const char *name, const struct domain_config *dc,
+			   const char *source)
 {
 	for (struct domain *o = d->domains; o; o = o->next) {
 		if (!strcmp(o->name, name)) {
@@ -144,13 +145,16 @@ struct domain *dom_reserve(struct domusd *d, const char *name, const struct dom_
 		}
 	}
 	struct domain *dom = calloc(1, sizeof(*dom));
-	if (!dom || launch_copy(&dom->l, l) < 0) {
+	if (!dom || domcfg_copy(&dom->dc, dc) < 0 || !(dom->source = strdup(source))) {
+		if (dom)
+			domcfg_free(&dom->dc);
 		free(dom);
 		errno = ENOMEM;
 		return NULL;
 	}
 	if (next_free_domid(d, &dom->domid) < 0) {
-		launch_free(&dom->l);
+		domcfg_free(&dom->dc);
+		free(dom->source);
 		free(dom);
 		errno = ENOSPC;
 		return NULL;
@@ -201,7 +205,8 @@ void dom_save(struct domusd *d, struct domain *dom)
 			       json_object_new_boolean(dom->destroy_requested));
 	add_str(o, "exit_reason", dom->exit_reason);
 	add_str(o, "exit_message", dom->exit_msg);
-	launch_to_json(&dom->l, o);
+	add_str(o, "source", dom->source);
+	json_object_object_add(o, "config", domcfg_to_json(&dom->dc));
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
 	strncat(path, "/" DOMAIN_STATE_FILE, sizeof(path) - strlen(path) - 1);
 	r = atomic_write_file(path, s, strlen(s), 0644);
@@ -219,7 +224,7 @@ void dom_remove(struct domusd *d, struct domain *dom)
 		}
 	}
 	const char *files[] = { DOMAIN_STATE_FILE, DOMAIN_EXIT_FILE, DOMAIN_CONTROL_SOCK,
-				DOMAIN_CONSOLE_SOCK };
+				DOMAIN_CONSOLE_SOCK, DOMAIN_CONFIG_FILE };
 	char path[PATH_MAX];
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		dom_dir(d, dom->domid, files[i], path, sizeof(path));
@@ -230,7 +235,8 @@ void dom_remove(struct domusd *d, struct domain *dom)
 		log_warn("%s: %s", path, strerror(errno));
 	if (dom->pidfd >= 0)
 		close(dom->pidfd);
-	launch_free(&dom->l);
+	domcfg_free(&dom->dc);
+	free(dom->source);
 	free(dom);
 	pthread_cond_broadcast(&d->changed);
 }
@@ -273,10 +279,18 @@ static struct domain *load_record(struct domusd *d, unsigned domid)
 		 json_get_str(o, "exit_reason") ? json_get_str(o, "exit_reason") : "");
 	snprintf(dom->exit_msg, sizeof(dom->exit_msg), "%s",
 		 json_get_str(o, "exit_message") ? json_get_str(o, "exit_message") : "");
-	int r = launch_from_json(&dom->l, o);
+	struct json_object *cfg = NULL;
+	char why[512] = "no \"config\" (a record from an older Domus?)";
+	const char *source = json_get_str(o, "source");
+	int r = json_object_object_get_ex(o, "config", &cfg)
+			? domcfg_from_json(cfg, &dom->dc, why, sizeof(why))
+			: -EINVAL;
+	if (r == 0 && !(dom->source = strdup(source ? source : "config"))) {
+		domcfg_free(&dom->dc);
+		r = -ENOMEM;
+	}
 	if (r < 0)
-		log_warn("%s: %s", path, r == -EINVAL ? "no kernel or firmware; ignored"
-						      : "out of memory");
+		log_warn("%s: config: %s; ignored", path, r == -ENOMEM ? "out of memory" : why);
 	json_object_put(o);
 	if (r < 0) {
 		free(dom);

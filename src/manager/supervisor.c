@@ -20,7 +20,7 @@
 #include "lib/control.h"
 #include "lib/log.h"
 
-#define MAX_ARGS (24 + LAUNCH_MAX_ARGS)
+#define MAX_ARGS 24
 
 static int pidfd_open_(int pid)
 {
@@ -81,10 +81,10 @@ int dom_start(struct domusd *d, struct domain *dom, char *err, size_t errlen)
 {
 	char dir[PATH_MAX], conlog[PATH_MAX], vmmlog[PATH_MAX], path[PATH_MAX], core[PATH_MAX];
 	char domid[16], fdnum[16];
-	struct launch_args store = { .n = 0 };
 	pthread_mutex_lock(&d->lock);
-	struct dom_launch l;
-	int r = launch_copy(&l, &dom->l);
+	struct json_object *cfg = domcfg_to_json(&dom->dc);
+	enum domcfg_action on_crash = dom->dc.on_crash;
+	int r = cfg ? 0 : -ENOMEM;
 	unsigned id = dom->domid;
 	char name[sizeof(dom->name)];
 	snprintf(name, sizeof(name), "%s", dom->name);
@@ -115,14 +115,21 @@ int dom_start(struct domusd *d, struct domain *dom, char *err, size_t errlen)
 	argv[n++] = "--token", argv[n++] = token;
 	argv[n++] = "--ready-fd", argv[n++] = fdnum;
 	argv[n++] = "--console-log", argv[n++] = conlog;
-	if (l.on_crash == DOMCFG_ACTION_COREDUMP_DESTROY ||
-	    l.on_crash == DOMCFG_ACTION_COREDUMP_RESTART) {
+	/* The settings go to the monitor as a file in its directory, readable by root only: a
+	 * record, not an argv re-encoding, and nothing in it shows in ps. */
+	char cfgpath[PATH_MAX];
+	dom_dir(d, id, DOMAIN_CONFIG_FILE, cfgpath, sizeof(cfgpath));
+	const char *text = json_object_to_json_string_ext(cfg, JSON_C_TO_STRING_PRETTY);
+	r = atomic_write_file(cfgpath, text, strlen(text), 0600);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot start the monitor: %s: %s", cfgpath, strerror(-r));
+		goto fail;
+	}
+	argv[n++] = "--config", argv[n++] = cfgpath;
+	if (on_crash == DOMCFG_ACTION_COREDUMP_DESTROY ||
+	    on_crash == DOMCFG_ACTION_COREDUMP_RESTART) {
 		dom_core_path(d, name, core, sizeof(core));
 		argv[n++] = "--core-on-crash", argv[n++] = core;
-	}
-	if (launch_vmm_args(&l, argv, &n, &store) < 0) {
-		snprintf(err, errlen, "cannot start the monitor: out of memory");
-		goto fail;
 	}
 	argv[n] = NULL;
 
@@ -185,13 +192,11 @@ int dom_start(struct domusd *d, struct domain *dom, char *err, size_t errlen)
 	pthread_cond_broadcast(&d->changed);
 	pthread_mutex_unlock(&d->lock);
 	domusd_wake(d);
-	launch_free(&l);
-	launch_args_free(&store);
+	json_object_put(cfg);
 	log_info("domain %s (%u) started: monitor pid %d", name, id, pid);
 	return 0;
 fail:
-	launch_free(&l);
-	launch_args_free(&store);
+	json_object_put(cfg);
 	pthread_mutex_lock(&d->lock);
 	dom_remove(d, dom);
 	pthread_mutex_unlock(&d->lock);
@@ -272,9 +277,9 @@ void dom_ended(struct domusd *d, struct domain *dom)
 		snprintf(reason, sizeof(reason), "reboot");
 		log_info("domain %s: powered off after domus reboot: on_reboot applies", dom->name);
 	}
-	enum domcfg_action a = !strcmp(reason, "poweroff") ? dom->l.on_poweroff
-			       : !strcmp(reason, "reboot") ? dom->l.on_reboot
-							   : dom->l.on_crash;
+	enum domcfg_action a = !strcmp(reason, "poweroff") ? dom->dc.on_poweroff
+			       : !strcmp(reason, "reboot") ? dom->dc.on_reboot
+							   : dom->dc.on_crash;
 	if (a == DOMCFG_ACTION_COREDUMP_DESTROY || a == DOMCFG_ACTION_COREDUMP_RESTART) {
 		/* The monitor writes the core (it owns the memory), for crashes only: a guest
 		 * that powered off or rebooted left nothing to examine. */
@@ -303,7 +308,7 @@ void dom_ended(struct domusd *d, struct domain *dom)
 			snprintf(old, sizeof(old), "%s", dom->name);
 			snprintf(dom->name, sizeof(dom->name), "%.*s--incarnation-%u",
 				 DOMUS_NAME_MAX, old, dom->restarts);
-			struct domain *n = dom_reserve(d, old, &dom->l);
+			struct domain *n = dom_reserve(d, old, &dom->dc, dom->source);
 			if (n) {
 				n->restarts = dom->restarts + 1;
 				n->pending_start = 1;
@@ -316,17 +321,17 @@ void dom_ended(struct domusd *d, struct domain *dom)
 		return;
 	case DOMCFG_ACTION_RESTART:
 	case DOMCFG_ACTION_COREDUMP_RESTART: {
-		struct dom_launch l;
-		char name[sizeof(dom->name)];
+		struct domain_config dc = dom->dc;
+		char name[sizeof(dom->name)], *source = dom->source;
 		unsigned restarts = dom->restarts + 1;
-		if (launch_copy(&l, &dom->l) < 0) {
-			dom_remove(d, dom);
-			return;
-		}
+		/* The config moves to the new record: dom_remove must not free it. */
+		memset(&dom->dc, 0, sizeof(dom->dc));
+		dom->source = NULL;
 		snprintf(name, sizeof(name), "%s", dom->name);
 		dom_remove(d, dom);
-		struct domain *n = dom_reserve(d, name, &l);
-		launch_free(&l);
+		struct domain *n = dom_reserve(d, name, &dc, source ? source : "config");
+		domcfg_free(&dc);
+		free(source);
 		if (n) {
 			n->restarts = restarts;
 			n->pending_start = 1;

@@ -23,8 +23,7 @@
 #include <unistd.h>
 
 #include "backend/conmux.h"
-#include "boot/boot.h"
-#include "boot/cmdline.h"
+#include "monitor/machine_build.h"
 #include "monitor/monitor.h"
 #include "monitor/monitor_ctl.h"
 #include "config/domcfg.h"
@@ -36,7 +35,6 @@
 #include "lib/log.h"
 #include "lib/signals.h"
 
-#define MAX_KERNEL_BYTES (512ull << 20)
 
 struct vmm {
 	const char *name, *dir, *token;
@@ -51,35 +49,34 @@ struct vmm {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: domus vmm --dir DIR --name NAME --domid ID [--token T] [--ready-fd FD]\n"
-		   "                 [--console-log FILE] [--memory MIB] [--vcpus N] [--cpus CPUS]\n"
-		   "                 [--pvm-aware]\n"
-		   "                 [--triple-fault-reset] [--core-on-crash FILE] MACHINE\n"
-		   "MACHINE, PV:  --kernel FILE [--initrd FILE] [--cmdline TEXT]\n"
-		   "                 [--disk NAME,ro|rw,PATH]... [--net MAC,BRIDGE,TAP]...\n"
-		   "MACHINE, FV:  --firmware FILE [--boot ORDER] [--ide N,disk|cdrom,ro|rw,PATH]...\n"
+	fprintf(f, "usage: domus vmm --dir DIR --name NAME --domid ID --config FILE [--token T]\n"
+		   "                 [--ready-fd FD] [--console-log FILE] [--core-on-crash FILE]\n"
 		   "The monitor of one domain under domusd (which starts it); not for direct use.\n"
-		   "DIR receives control.sock, console.sock and, when the guest ends, exit.json.\n"
-		   "In --disk and --ide the path comes last and may hold commas; empty BRIDGE, TAP:\n"
-		   "none, kernel-chosen; an empty CD-ROM PATH is a drive without a medium.\n"
-		   "CPUS pins the vCPU threads: xl.cfg's cpus= (config/cpuset.h; \"2;3-5;\" per vCPU).\n");
+		   "FILE is the domain's settings in domusd's JSON form (config/domcfg_json.c),\n"
+		   "written by domusd as DIR/" DOMAIN_CONFIG_FILE ". DIR receives control.sock,\n"
+		   "console.sock and, when the guest ends, exit.json.\n");
 }
 
-static uint8_t *load(const char *what, const char *path, uint64_t max, size_t *len)
+/* The domain's settings from domusd: 0, or -1 with "FILE: why" in err. */
+static int read_config(const char *path, struct domain_config *dc, char *err, size_t errlen)
 {
-	struct stat st;
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
-		log_err("%s %s: %s", what, path, errno ? strerror(errno) : "not a regular file");
-		return NULL;
+	char why[512];
+	size_t len;
+	memset(dc, 0, sizeof(*dc));
+	char *text = read_small_file(path, 1 << 20, &len);
+	if (!text)
+		return errf(err, errlen, "%s: %s", path, strerror(errno));
+	struct json_object *o = json_tokener_parse(text);
+	free(text);
+	int r = o ? domcfg_from_json(o, dc, why, sizeof(why)) : -EINVAL;
+	json_object_put(o);
+	if (r < 0)
+		return errf(err, errlen, "%s: %s", path, o ? why : "not JSON");
+	if (domcfg_check_support(dc, path, err, errlen) < 0) {
+		domcfg_free(dc);
+		return -1;
 	}
-	if ((uint64_t)st.st_size > max) {
-		log_err("%s %s: too large (%lld bytes)", what, path, (long long)st.st_size);
-		return NULL;
-	}
-	uint8_t *buf = (uint8_t *)read_small_file(path, (size_t)max, len);
-	if (!buf)
-		log_err("%s %s: %s", what, path, strerror(errno));
-	return buf;
+	return 0;
 }
 
 /* Names of the ways a domain ends, as domusd and exit.json know them. */
@@ -271,121 +268,6 @@ static int serve(struct vmm *v, int sfd)
 	return 0;
 }
 
-struct vmm_opts {
-	const char *kernel, *initrd, *cmdline, *console_log, *firmware, *boot;
-	const char *cpus;
-	unsigned long long memory_mib, vcpus;
-	int pvm_aware, triple_fault_reset, ready_fd;
-	struct machine_disk disks[DOMUS_MAX_DISKS];
-	unsigned ndisks;
-	struct machine_nic nics[DOMUS_MAX_NICS];
-	unsigned nnics;
-	struct machine_ide ide[DOMUS_IDE_DRIVES];
-	unsigned nide;
-};
-
-/* Split "A,B,...,REST" in place into n fields; the last one keeps any further commas. */
-static int split(char *s, char **f, unsigned n)
-{
-	for (unsigned i = 0; i + 1 < n; i++) {
-		f[i] = s;
-		s = strchr(s, ',');
-		if (!s)
-			return -1;
-		*s++ = 0;
-	}
-	f[n - 1] = s;
-	return 0;
-}
-
-static int ro_rw(const char *s, int *ro)
-{
-	*ro = !strcmp(s, "ro");
-	return *ro || !strcmp(s, "rw") ? 0 : -1;
-}
-
-/* --disk NAME,ro|rw,PATH */
-static int opt_disk(struct vmm_opts *o, char *arg)
-{
-	char *f[3];
-	int ro;
-	if (o->ndisks == DOMUS_MAX_DISKS || split(arg, f, 3) < 0 || !f[0][0] ||
-	    ro_rw(f[1], &ro) < 0 || !f[2][0])
-		return -1;
-	o->disks[o->ndisks++] = (struct machine_disk){ .path = f[2], .readonly = ro,
-						       .name = f[0] };
-	return 0;
-}
-
-/* --ide N,disk|cdrom,ro|rw,PATH */
-static int opt_ide(struct vmm_opts *o, char *arg)
-{
-	char *f[4];
-	int ro;
-	if (o->nide == DOMUS_IDE_DRIVES || split(arg, f, 4) < 0 || strlen(f[0]) != 1 ||
-	    f[0][0] < '0' || f[0][0] > '3' || ro_rw(f[2], &ro) < 0)
-		return -1;
-	int cdrom = !strcmp(f[1], "cdrom");
-	if ((!cdrom && strcmp(f[1], "disk")) || (!cdrom && !f[3][0]))
-		return -1;
-	for (unsigned i = 0; i < o->nide; i++)
-		if (o->ide[i].index == (unsigned)(f[0][0] - '0'))
-			return -1;
-	o->ide[o->nide++] = (struct machine_ide){ .path = f[3], .index = (unsigned)(f[0][0] - '0'),
-						  .cdrom = cdrom, .readonly = ro || cdrom };
-	return 0;
-}
-
-/* --net MAC,BRIDGE,TAP */
-static int opt_net(struct vmm_opts *o, char *arg)
-{
-	char *f[3];
-	if (o->nnics == DOMUS_MAX_NICS || split(arg, f, 3) < 0 || strchr(f[2], ',') ||
-	    strlen(f[2]) >= 16)
-		return -1;
-	struct machine_nic *n = &o->nics[o->nnics];
-	if (domcfg_parse_mac(f[0], n->mac) < 0)
-		return -1;
-	n->bridge = f[1][0] ? f[1] : NULL;
-	n->tap = f[2][0] ? f[2] : NULL;
-	o->nnics++;
-	return 0;
-}
-
-/* The kernel and initrd of a PV domain, and its command line for this host. 0, or -1 with
- * err set. */
-static int load_kernel(const struct vmm_opts *o, enum host_mode mode, uint8_t **kernel,
-		       size_t *kernel_len, uint8_t **initrd, size_t *initrd_len, char *cmdline,
-		       size_t cmdline_len, char *err, size_t errlen)
-{
-	*kernel = load("kernel", o->kernel, MAX_KERNEL_BYTES, kernel_len);
-	if (!*kernel) {
-		snprintf(err, errlen, "kernel %s: cannot be read", o->kernel);
-		return -1;
-	}
-	enum kernel_kind kind = kernel_detect(*kernel, *kernel_len);
-	if (kind != KERNEL_BZIMAGE && kind != KERNEL_PVH_ELF) {
-		snprintf(err, errlen, "kernel %s: %s; Domus boots a bzImage or a PVH ELF", o->kernel,
-			 kernel_kind_name(kind));
-		return -1;
-	}
-	if (o->initrd) {
-		*initrd = load("initrd", o->initrd, o->memory_mib << 20, initrd_len);
-		if (!*initrd) {
-			snprintf(err, errlen, "initrd %s: cannot be read", o->initrd);
-			return -1;
-		}
-	}
-	int is_linux = kernel_is_linux(*kernel, *kernel_len);
-	const char *user = o->cmdline ? o->cmdline : (is_linux ? "console=ttyS0" : "");
-	if (cmdline_for_guest(cmdline, cmdline_len, user, mode, (unsigned)o->vcpus, is_linux,
-			      o->pvm_aware) < 0) {
-		snprintf(err, errlen, "cmdline: too long");
-		return -1;
-	}
-	return 0;
-}
-
 static void ready(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void ready(int fd, const char *fmt, ...)
 {
@@ -407,28 +289,17 @@ int cmd_vmm(int argc, char **argv)
 		{ "dir", required_argument, NULL, 'D' },
 		{ "name", required_argument, NULL, 'N' },
 		{ "domid", required_argument, NULL, 'I' },
+		{ "config", required_argument, NULL, 'f' },
 		{ "token", required_argument, NULL, 't' },
 		{ "ready-fd", required_argument, NULL, 'r' },
 		{ "console-log", required_argument, NULL, 'l' },
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "initrd", required_argument, NULL, 'i' },
-		{ "cmdline", required_argument, NULL, 'c' },
-		{ "memory", required_argument, NULL, 'm' },
-		{ "vcpus", required_argument, NULL, 'n' },
-		{ "cpus", required_argument, NULL, 'U' },
-		{ "firmware", required_argument, NULL, 'F' },
-		{ "boot", required_argument, NULL, 'B' },
-		{ "disk", required_argument, NULL, 'd' },
-		{ "ide", required_argument, NULL, 'E' },
-		{ "net", required_argument, NULL, 'W' },
 		{ "core-on-crash", required_argument, NULL, 'C' },
-		{ "pvm-aware", no_argument, NULL, 'P' },
-		{ "triple-fault-reset", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct vmm v = { .token = "", .started = time(NULL) };
-	struct vmm_opts o = { .memory_mib = 128, .vcpus = 1, .ready_fd = -1 };
+	const char *config = NULL, *console_log = NULL;
+	int ready_fd = -1;
 	unsigned long long num;
 	int c;
 	optind = 1;
@@ -438,32 +309,10 @@ int cmd_vmm(int argc, char **argv)
 		switch (c) {
 		case 'D': v.dir = optarg; break;
 		case 'N': v.name = optarg; break;
+		case 'f': config = optarg; break;
 		case 't': v.token = optarg; break;
-		case 'l': o.console_log = optarg; break;
-		case 'k': o.kernel = optarg; break;
-		case 'i': o.initrd = optarg; break;
-		case 'c': o.cmdline = optarg; break;
-		case 'F': o.firmware = optarg; break;
-		case 'U': o.cpus = optarg; break;
+		case 'l': console_log = optarg; break;
 		case 'C': v.core_on_crash = optarg; break;
-		case 'B':
-			if (strlen(optarg) > 3 || strspn(optarg, "cdn") != strlen(optarg)) {
-				log_err("vmm: boot '%s': up to three of c, d, n", optarg);
-				return DOMUS_EXIT_USAGE;
-			}
-			o.boot = optarg;
-			break;
-		case 'd':
-		case 'E':
-		case 'W':
-			if ((c == 'd' ? opt_disk : c == 'E' ? opt_ide : opt_net)(&o, optarg) < 0) {
-				log_err("vmm: bad or too many --%s '%s'",
-					c == 'd' ? "disk" : c == 'E' ? "ide" : "net", optarg);
-				return DOMUS_EXIT_USAGE;
-			}
-			break;
-		case 'P': o.pvm_aware = 1; break;
-		case 'T': o.triple_fault_reset = 1; break;
 		case 'I':
 			if (arg_parse_uint("vmm: domid", optarg, 0x7FEF, &num) < 0)
 				return DOMUS_EXIT_USAGE;
@@ -472,16 +321,8 @@ int cmd_vmm(int argc, char **argv)
 		case 'r':
 			if (arg_parse_uint("vmm: ready-fd", optarg, INT_MAX, &num) < 0)
 				return DOMUS_EXIT_USAGE;
-			o.ready_fd = (int)num;
-			fcntl(o.ready_fd, F_SETFD, FD_CLOEXEC);
-			break;
-		case 'm':
-			if (arg_parse_uint("vmm: memory", optarg, 1ull << 24, &o.memory_mib) < 0)
-				return DOMUS_EXIT_USAGE;
-			break;
-		case 'n':
-			if (arg_parse_uint("vmm: vcpus", optarg, 1024, &o.vcpus) < 0)
-				return DOMUS_EXIT_USAGE;
+			ready_fd = (int)num;
+			fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
 			break;
 		case 'h':
 			usage(stdout);
@@ -492,21 +333,21 @@ int cmd_vmm(int argc, char **argv)
 			return DOMUS_EXIT_USAGE;
 		}
 	}
-	if (!v.dir || !v.name || !o.kernel == !o.firmware || optind < argc ||
-	    (o.firmware && (o.ndisks || o.nnics)) || (o.kernel && (o.nide || o.boot))) {
-		log_err("vmm: --dir, --name and one of --kernel (with --disk, --net) and "
-			"--firmware (with --ide, --boot) are required, and nothing else");
-		ready(o.ready_fd, "error: bad monitor command line\n");
+	if (!v.dir || !v.name || !config || optind < argc) {
+		log_err("vmm: --dir, --name and --config are required, and nothing else");
+		ready(ready_fd, "error: bad monitor command line\n");
 		return DOMUS_EXIT_USAGE;
 	}
 
 	int status = DOMUS_EXIT_ERROR;
 	char err[512] = "";
-	size_t kernel_len = 0, initrd_len = 0;
-	uint8_t *kernel = NULL, *initrd = NULL;
 	int sfd = -1, con_open = 0, mux_open = 0, ctl_open = 0;
 	struct console con;
 	char path[PATH_MAX];
+	struct domain_config dc;
+	struct machine_build *b = NULL;
+	if (read_config(config, &dc, err, sizeof(err)) < 0)
+		goto out;
 
 	struct host_info host;
 	host_detect(&host);
@@ -514,13 +355,18 @@ int cmd_vmm(int argc, char **argv)
 		snprintf(err, sizeof(err), "KVM: %s", host.why);
 		goto out;
 	}
-	static char cmdline[BOOT_CMDLINE_MAX];
-	if (o.kernel && load_kernel(&o, host.mode, &kernel, &kernel_len, &initrd, &initrd_len,
-				    cmdline, sizeof(cmdline), err, sizeof(err)) < 0)
+	b = malloc(sizeof(*b));
+	if (!b) {
+		snprintf(err, sizeof(err), "out of memory");
 		goto out;
-	/* An unmodified Linux on a PVM host: watch for its /init faulting (boot/pvm_user_watch.h) */
-	int watch_user = o.kernel && host.mode == HOST_PVM && kernel_is_linux(kernel, kernel_len) &&
-			 !o.pvm_aware;
+	}
+	if (machine_build(b, &dc, host.mode, err, sizeof(err)) < 0) {
+		free(b);
+		b = NULL;
+		goto out;
+	}
+	if (machine_build_open_hvc(b, err, sizeof(err)) < 0)
+		goto out;
 
 	sfd = stop_signals_fd();
 	if (sfd < 0) {
@@ -529,7 +375,7 @@ int cmd_vmm(int argc, char **argv)
 	}
 
 	snprintf(path, sizeof(path), "%s/" DOMAIN_CONSOLE_SOCK, v.dir);
-	if (conmux_open(&v.con_mux, path, o.console_log, err, sizeof(err)) < 0)
+	if (conmux_open(&v.con_mux, path, console_log, err, sizeof(err)) < 0)
 		goto out;
 	mux_open = 1;
 	if (console_open(&con, v.con_mux.guest_in_rd, v.con_mux.guest_out_wr, NULL, NULL) < 0) {
@@ -537,28 +383,7 @@ int cmd_vmm(int argc, char **argv)
 		goto out;
 	}
 	con_open = 1;
-	struct machine_config mc = {
-		.mem_bytes = o.memory_mib << 20,
-		.vcpus = (unsigned)o.vcpus,
-		.cpus = o.cpus,
-		.kernel = kernel,
-		.kernel_len = kernel_len,
-		.initrd = initrd,
-		.initrd_len = initrd_len,
-		.cmdline = cmdline,
-		.watch_pvm_user = watch_user,
-		.triple_fault_reset = o.triple_fault_reset,
-		.disks = o.disks,
-		.ndisks = o.ndisks,
-		.nics = o.nics,
-		.nnics = o.nnics,
-		.hvc_out = -1,
-		.hvc_in = -1,
-		.firmware = o.firmware,
-		.ide = o.ide,
-		.nide = o.nide,
-		.boot_order = o.boot,
-	};
+	const struct machine_config mc = b->mc;
 	v.m = calloc(1, sizeof(*v.m));
 	if (!v.m) {
 		snprintf(err, sizeof(err), "out of memory");
@@ -567,17 +392,17 @@ int cmd_vmm(int argc, char **argv)
 	if (machine_create(v.m, &mc, &con, err, sizeof(err)) < 0)
 		goto out_machine;
 	/* The guest image is in guest RAM now. */
-	free(kernel);
-	free(initrd);
-	kernel = initrd = NULL;
+	free(b->kernel);
+	free(b->initrd);
+	b->kernel = b->initrd = NULL;
 	snprintf(path, sizeof(path), "%s/" DOMAIN_CONTROL_SOCK, v.dir);
 	if (control_open(&v.ctl, path, handle, &v, err, sizeof(err)) < 0)
 		goto out_machine;
 	ctl_open = 1;
 	if (machine_start(v.m, err, sizeof(err)) < 0)
 		goto out_machine;
-	ready(o.ready_fd, "ready %d\n", (int)getpid());
-	o.ready_fd = -1;
+	ready(ready_fd, "ready %d\n", (int)getpid());
+	ready_fd = -1;
 
 	int r = serve(&v, sfd);
 	if (r < 0)
@@ -607,7 +432,7 @@ out_machine:
 out:
 	if (err[0]) {
 		log_err("%s", err);
-		ready(o.ready_fd, "error: %s\n", err);
+		ready(ready_fd, "error: %s\n", err);
 	}
 	if (ctl_open) {
 		control_close(&v.ctl);
@@ -623,7 +448,9 @@ out:
 	}
 	if (sfd >= 0)
 		close(sfd);
-	free(kernel);
-	free(initrd);
+	if (b)
+		machine_build_free(b);
+	free(b);
+	domcfg_free(&dc);
 	return status;
 }

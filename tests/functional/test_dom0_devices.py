@@ -33,8 +33,8 @@ def test_dom0_pv_domain_with_a_disk(dom0, tmp_path):
                    disk=["format=raw, vdev=xvda, access=rw, target=%s" % img],
                    on_poweroff="preserve")
     d = dom0.create_cfg("blk", cfg)
-    assert d["disks"] == [{"path": str(img), "vdev": "xvda", "index": 0, "readonly": False,
-                           "cdrom": False}], d
+    assert d["disks"] == [{"path": str(img), "format": "raw", "vdev": "xvda", "readonly": False,
+                           "cdrom": False, "discard": True}], d
     dom0.wait_console("blk", "DONE", SLOW * 2)
     log = dom0.console_log("blk")
     assert "PASS vblk" in log and "FAIL" not in log, log
@@ -140,8 +140,8 @@ def test_dom0_fv_grub_rescue_prompt_screenshot_and_shutdown(dom0, media, tmp_pat
         'type = "hvm"', "memory = 128", 'bios_path_override = "%s"' % BIOS,
         "disk = [ '%s,,hdc,cdrom' ]" % RESCUE_ISO, 'boot = "d"', 'on_poweroff = "preserve"'])
     d = dom0.create_cfg("fvg", cfg)
-    assert d["type"] == "hvm" and d["firmware"] == BIOS and d["boot"] == "d", d
-    assert d["disks"][0]["cdrom"] and d["disks"][0]["index"] == 2, d
+    assert d["type"] == "hvm" and d["bios_path"] == BIOS and d["boot"] == "d", d
+    assert d["disks"][0]["cdrom"] and d["disks"][0]["vdev"] == "hdc", d
 
     def screen():
         return squash(screen_text(dom0.console_log("fvg").encode("latin1", "replace")))
