@@ -166,3 +166,37 @@ double json_num(struct json_object *o, const char *key, double def)
 		return json_object_get_double(v);
 	return def;
 }
+
+int api_ref_ok(const char *verb, const char *ref)
+{
+	size_t n = strlen(ref);
+	if (n == 0 || n > 100 || strspn(ref, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					      "0123456789._-") != n) {
+		log_err("%s: no domain '%s' (a name or a domain ID)", verb, ref);
+		return 0;
+	}
+	return 1;
+}
+
+int api_domain_is(struct json_object *d, const char *ref)
+{
+	char id[24];
+	snprintf(id, sizeof(id), "%lld", json_int(d, "domid", -1));
+	return !strcmp(ref, json_str(d, "name", "")) || !strcmp(ref, id);
+}
+
+int api_domains_found(const char *verb, struct json_object *doms, int n, char **refs)
+{
+	int all = 1;
+	for (int k = 0; k < n; k++) {
+		int found = 0;
+		for (size_t j = 0; j < json_object_array_length(doms); j++)
+			if (api_domain_is(json_object_array_get_idx(doms, j), refs[k]))
+				found = 1;
+		if (!found) {
+			log_err("%s: no domain '%s'", verb, refs[k]);
+			all = 0;
+		}
+	}
+	return all;
+}

@@ -22,4 +22,13 @@ const char *json_str(struct json_object *o, const char *key, const char *def);
 long long json_int(struct json_object *o, const char *key, long long def);
 double json_num(struct json_object *o, const char *key, double def);
 
+/* Whether ref, a domain name or ID as the user typed it, may stand in an API path; when not,
+ * prints `domus: VERB: no domain 'REF' (a name or a domain ID)` and returns 0. */
+int api_ref_ok(const char *verb, const char *ref);
+/* Whether d, a domain of GET /v1/domains, is ref: by name or by domain ID. */
+int api_domain_is(struct json_object *d, const char *ref);
+/* Whether each of refs[0..n) is a domain of the list doms; prints `domus: VERB: no domain
+ * 'REF'` for each that is not and returns 0 then, else 1. */
+int api_domains_found(const char *verb, struct json_object *doms, int n, char **refs);
+
 #endif

@@ -27,12 +27,8 @@ static int capture(int argc, char **argv, const char *verb, const char *help)
 		return DOMUS_EXIT_USAGE;
 	}
 	const char *ref = argv[1], *file = argv[2];
-	size_t n = strlen(ref);
-	if (n == 0 || n > 100 ||
-	    strspn(ref, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n) {
-		log_err("%s: no domain '%s' (a name or a domain ID)", verb, ref);
+	if (!api_ref_ok(verb, ref))
 		return DOMUS_EXIT_ERROR;
-	}
 	char abs[PATH_MAX], cwd[PATH_MAX];
 	if (file[0] == '/') {
 		snprintf(abs, sizeof(abs), "%s", file);

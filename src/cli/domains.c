@@ -18,18 +18,6 @@
 #define CONFIG_MAX (1u << 20)
 #define SHUTDOWN_TIMEOUT_S 60
 
-/* A domain name or ID as it may appear in an API path. */
-static int ref_ok(const char *verb, const char *ref)
-{
-	size_t n = strlen(ref);
-	if (n == 0 || n > 100 || strspn(ref, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					      "0123456789._-") != n) {
-		log_err("%s: no domain '%s' (a name or a domain ID)", verb, ref);
-		return 0;
-	}
-	return 1;
-}
-
 static int want_help(int argc, char **argv, const char *text)
 {
 	for (int i = 1; i < argc; i++) {
@@ -124,7 +112,7 @@ static void print_list(struct json_object *arr, int argc, char **argv)
 		char id[16];
 		snprintf(id, sizeof(id), "%lld", json_int(d, "domid", -1));
 		for (int k = 0; k < argc; k++)
-			if (!strcmp(argv[k], name) || !strcmp(argv[k], id))
+			if (api_domain_is(d, argv[k]))
 				wanted = 1;
 		if (!wanted)
 			continue;
@@ -161,30 +149,14 @@ int cmd_list(int argc, char **argv)
 		json_object_put(r);
 		return DOMUS_EXIT_ERROR;
 	}
-	int status = 0;
-	for (int k = i; k < argc; k++) {
-		int found = 0;
-		for (size_t j = 0; j < json_object_array_length(r); j++) {
-			struct json_object *d = json_object_array_get_idx(r, j);
-			char id[16];
-			snprintf(id, sizeof(id), "%lld", json_int(d, "domid", -1));
-			if (!strcmp(argv[k], json_str(d, "name", "")) || !strcmp(argv[k], id))
-				found = 1;
-		}
-		if (!found) {
-			log_err("list: no domain '%s'", argv[k]);
-			status = DOMUS_EXIT_ERROR;
-		}
-	}
+	int status = api_domains_found("list", r, argc - i, argv + i) ? 0 : DOMUS_EXIT_ERROR;
 	if (json) {
 		struct json_object *sel = json_object_new_array();
 		for (size_t j = 0; j < json_object_array_length(r); j++) {
 			struct json_object *d = json_object_array_get_idx(r, j);
-			char id[16];
 			int wanted = i == argc;
-			snprintf(id, sizeof(id), "%lld", json_int(d, "domid", -1));
 			for (int k = i; k < argc; k++)
-				if (!strcmp(argv[k], json_str(d, "name", "")) || !strcmp(argv[k], id))
+				if (api_domain_is(d, argv[k]))
 					wanted = 1;
 			if (wanted)
 				json_object_array_add(sel, json_object_get(d));
@@ -209,7 +181,7 @@ static int simple_action(int argc, char **argv, const char *verb, const char *ac
 		fputs(help, stderr);
 		return DOMUS_EXIT_USAGE;
 	}
-	if (!ref_ok(verb, argv[1]))
+	if (!api_ref_ok(verb, argv[1]))
 		return DOMUS_EXIT_ERROR;
 	char path[256];
 	snprintf(path, sizeof(path), "/v1/domains/%s/%s", argv[1], action);
@@ -309,7 +281,7 @@ int cmd_shutdown(int argc, char **argv)
 		return DOMUS_EXIT_USAGE;
 	}
 	const char *ref = argv[optind];
-	if (!ref_ok("shutdown", ref))
+	if (!api_ref_ok("shutdown", ref))
 		return DOMUS_EXIT_ERROR;
 	char path[256];
 	snprintf(path, sizeof(path), "/v1/domains/%s/shutdown", ref);

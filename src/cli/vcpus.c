@@ -39,18 +39,6 @@ static int want_help(int argc, char **argv, const char *text)
 	return 0;
 }
 
-/* A domain name or ID as it may appear in an API path. */
-static int ref_ok(const char *verb, const char *ref)
-{
-	size_t n = strlen(ref);
-	if (n == 0 || n > 100 || strspn(ref, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					      "0123456789._-") != n) {
-		log_err("%s: no domain '%s' (a name or a domain ID)", verb, ref);
-		return 0;
-	}
-	return 1;
-}
-
 /* The reply of a control socket command, or NULL after a message. */
 static struct json_object *monitor_call(const char *verb, const char *sock, const char *cmd)
 {
@@ -136,7 +124,7 @@ int cmd_vcpu_list(int argc, char **argv)
 			fputs(list_help, stderr);
 			return DOMUS_EXIT_USAGE;
 		}
-		if (!ref_ok("vcpu-list", argv[k]))
+		if (!api_ref_ok("vcpu-list", argv[k]))
 			return DOMUS_EXIT_ERROR;
 	}
 	struct json_object *doms = api_do("vcpu-list", "GET", "/v1/domains", NULL);
@@ -147,31 +135,15 @@ int cmd_vcpu_list(int argc, char **argv)
 		json_object_put(doms);
 		return DOMUS_EXIT_ERROR;
 	}
-	int status = 0;
-	for (int k = 1; k < argc; k++) {
-		int found = 0;
-		for (size_t j = 0; j < json_object_array_length(doms); j++) {
-			struct json_object *d = json_object_array_get_idx(doms, j);
-			char id[24];
-			snprintf(id, sizeof(id), "%lld", json_int(d, "domid", -1));
-			if (!strcmp(argv[k], json_str(d, "name", "")) || !strcmp(argv[k], id))
-				found = 1;
-		}
-		if (!found) {
-			log_err("vcpu-list: no domain '%s'", argv[k]);
-			status = DOMUS_EXIT_ERROR;
-		}
-	}
+	int status = api_domains_found("vcpu-list", doms, argc - 1, argv + 1) ? 0 : DOMUS_EXIT_ERROR;
 	print_header();
 	for (size_t j = 0; j < json_object_array_length(doms); j++) {
 		struct json_object *d = json_object_array_get_idx(doms, j);
 		long long domid = json_int(d, "domid", -1);
 		const char *name = json_str(d, "name", "?"), *state = json_str(d, "state", "");
-		char id[24];
-		snprintf(id, sizeof(id), "%lld", domid);
 		int wanted = argc < 2;
 		for (int k = 1; k < argc; k++)
-			if (!strcmp(argv[k], name) || !strcmp(argv[k], id))
+			if (api_domain_is(d, argv[k]))
 				wanted = 1;
 		/* Domain-0 is the host: its CPUs are not vCPU threads of a monitor. Only a
 		 * running domain has vCPU threads. */
@@ -225,7 +197,7 @@ int cmd_vcpu_pin(int argc, char **argv)
 		return DOMUS_EXIT_USAGE;
 	}
 	const char *vcpu = argv[i], *cpus = argv[i + 1];
-	if (ref && !ref_ok("vcpu-pin", ref))
+	if (ref && !api_ref_ok("vcpu-pin", ref))
 		return DOMUS_EXIT_ERROR;
 	size_t vl = strlen(vcpu);
 	if (strcmp(vcpu, "all") && (vl == 0 || vl > 4 || strspn(vcpu, "0123456789") != vl)) {

@@ -1,6 +1,9 @@
 /* xl's CPULIST syntax; see cpuset.h. */
 #include "config/cpuset.h"
 
+#include "lib/atomic_file.h"
+#include "lib/cpulist.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -67,7 +70,7 @@ static void host_all(const struct cpuset_host *host, cpu_set_t *set)
 
 static void host_cpus_text(const struct cpuset_host *host, char *buf, size_t len)
 {
-	if (cpuset_format(&host->online, buf, len) >= (int)len && len > 4)
+	if (cpulist_format(&host->online, buf, len) >= (int)len && len > 4)
 		strcpy(buf + len - 4, "...");
 }
 
@@ -243,44 +246,12 @@ int cpuset_parse_pinning(const char *s, unsigned nvcpus, const struct cpuset_hos
 	return r;
 }
 
-int cpuset_format(const cpu_set_t *set, char *buf, size_t len)
-{
-	size_t used = 0;
-	int need = 0;
-	bool full = false;
-	if (len)
-		buf[0] = 0;
-	for (int i = 0; i < CPUSET_MAX_CPUS; i++) {
-		if (!CPU_ISSET(i, set))
-			continue;
-		int j = i;
-		while (j + 1 < CPUSET_MAX_CPUS && CPU_ISSET(j + 1, set))
-			j++;
-		char part[32];
-		int n = j == i ? snprintf(part, sizeof(part), "%s%d", need ? "," : "", i)
-			       : snprintf(part, sizeof(part), "%s%d-%d", need ? "," : "", i, j);
-		if (!full && used + (size_t)n < len) {
-			memcpy(buf + used, part, (size_t)n + 1);
-			used += (size_t)n;
-		} else {
-			full = true; /* buf holds the CPUs that fitted; nothing more goes in */
-		}
-		need += n;
-		i = j;
-	}
-	return need;
-}
-
 /* A sysfs cpulist file ("0-3,8-11\n") into set; -1 if unreadable or malformed. */
 static int read_list(const char *path, cpu_set_t *set)
 {
 	char buf[4096];
-	FILE *f = fopen(path, "r");
-	if (!f)
+	if (read_file_head(path, buf, sizeof(buf)) < 0)
 		return -1;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
 	buf[strcspn(buf, "\n")] = 0;
 	if (!buf[0]) { /* a node without CPUs */
 		CPU_ZERO(set);

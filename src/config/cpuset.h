@@ -52,9 +52,7 @@ bool cpuset_is_per_vcpu(const char *s);
 int cpuset_parse_pinning(const char *s, unsigned nvcpus, const struct cpuset_host *host,
 			 cpu_set_t *sets, bool *pinned, char *err, size_t errlen);
 
-/* Write set as a list of CPUs and ranges, "0-3,5" ("" when empty). Returns the length it
- * needed (as snprintf). */
-int cpuset_format(const cpu_set_t *set, char *buf, size_t len);
+/* A set as text, "0-3,5": cpulist_format() in lib/cpulist.h. */
 
 /* Fill host from /sys/devices/system/cpu/online and /sys/devices/system/node/nodeN/cpulist
  * (without sysfs: CPUs 0 .. sysconf(_SC_NPROCESSORS_ONLN)-1, no nodes). 0, or -1 with err. */

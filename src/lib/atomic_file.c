@@ -52,6 +52,17 @@ int atomic_write_file(const char *path, const void *data, size_t len, unsigned m
 	return 0;
 }
 
+long read_file_head(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, size - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	return (long)n;
+}
+
 char *read_small_file(const char *path, size_t max, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

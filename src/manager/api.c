@@ -463,6 +463,27 @@ static const char *file_arg(struct json_object *body, const char *action, struct
 	return f;
 }
 
+/* A running domain's ID and name for a request to its monitor; 0 with r set otherwise. */
+static unsigned running_domid(struct domusd *d, const char *ref, char *name, size_t nlen,
+			      unsigned *vcpus, struct reply *r)
+{
+	pthread_mutex_lock(&d->lock);
+	struct domain *dom = find_or_404(d, ref, r);
+	if (dom && dom->state != DOM_RUNNING) {
+		set_error(r, MHD_HTTP_CONFLICT, "domain %s is not running (%s)", dom->name,
+			  dom_state_name(dom->state));
+		dom = NULL;
+	}
+	unsigned domid = dom ? dom->domid : 0;
+	if (dom) {
+		snprintf(name, nlen, "%s", dom->name);
+		if (vcpus)
+			*vcpus = dom->dc.vcpus;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return domid;
+}
+
 /* pause, unpause, shutdown, reboot, reset, screenshot, dump-core: one control command to a
  * running domain. */
 static void domain_action(struct domusd *d, const char *ref, const char *action,
@@ -505,19 +526,11 @@ static void domain_action(struct domusd *d, const char *ref, const char *action,
 	} else {
 		snprintf(cmd, sizeof(cmd), "%s", verb);
 	}
-	pthread_mutex_lock(&d->lock);
-	struct domain *dom = find_or_404(d, ref, r);
-	if (dom && dom->state != DOM_RUNNING) {
-		set_error(r, MHD_HTTP_CONFLICT, "domain %s is not running (%s)", dom->name,
-			  dom_state_name(dom->state));
-		dom = NULL;
-	}
-	unsigned domid = dom ? dom->domid : 0;
 	char name[sizeof(((struct domain *)0)->name)];
-	snprintf(name, sizeof(name), "%s", dom ? dom->name : "");
-	pthread_mutex_unlock(&d->lock);
-	if (!dom)
+	unsigned domid = running_domid(d, ref, name, sizeof(name), NULL, r);
+	if (!domid)
 		return;
+	struct domain *dom;
 	char err[512];
 	/* Recorded before the button is pressed: the guest may power off at once. */
 	int is_shutdown = !strcmp(action, "shutdown"), is_reboot = !strcmp(action, "reboot");
@@ -585,27 +598,6 @@ static void console_info(struct domusd *d, const char *ref, struct reply *r)
 		add_s(r->json, "log", path);
 	}
 	pthread_mutex_unlock(&d->lock);
-}
-
-/* A running domain's ID and name for a request to its monitor; 0 with r set otherwise. */
-static unsigned running_domid(struct domusd *d, const char *ref, char *name, size_t nlen,
-			      unsigned *vcpus, struct reply *r)
-{
-	pthread_mutex_lock(&d->lock);
-	struct domain *dom = find_or_404(d, ref, r);
-	if (dom && dom->state != DOM_RUNNING) {
-		set_error(r, MHD_HTTP_CONFLICT, "domain %s is not running (%s)", dom->name,
-			  dom_state_name(dom->state));
-		dom = NULL;
-	}
-	unsigned domid = dom ? dom->domid : 0;
-	if (dom) {
-		snprintf(name, nlen, "%s", dom->name);
-		if (vcpus)
-			*vcpus = dom->dc.vcpus;
-	}
-	pthread_mutex_unlock(&d->lock);
-	return domid;
 }
 
 /* GET /v1/domains/REF/vcpus: the monitor's vcpu-list. */
@@ -683,6 +675,18 @@ static void vcpu_pin(struct domusd *d, const char *ref, const char *vcpu,
 	json_object_put(o);
 }
 
+/* A request's body as JSON; NULL when there is none or it does not parse. */
+static struct json_object *parse_body(const char *body, size_t len)
+{
+	if (!body || !len)
+		return NULL;
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *o = tok ? json_tokener_parse_ex(tok, body, (int)len) : NULL;
+	if (tok)
+		json_tokener_free(tok);
+	return o;
+}
+
 /* Route one request. Paths: /v1/host, /v1/domains, /v1/domains/REF[/ACTION]. */
 static void route(struct domusd *d, const char *method, const char *url, const char *body,
 		  size_t len, struct reply *r)
@@ -695,11 +699,7 @@ static void route(struct domusd *d, const char *method, const char *url, const c
 	} else if (!strcmp(url, "/v1/domains") && get) {
 		list_domains(d, r);
 	} else if (!strcmp(url, "/v1/domains") && post) {
-		struct json_tokener *tok = json_tokener_new();
-		struct json_object *o = tok ? json_tokener_parse_ex(tok, body ? body : "", (int)len)
-					    : NULL;
-		if (tok)
-			json_tokener_free(tok);
+		struct json_object *o = parse_body(body, len);
 		if (!o || !json_object_is_type(o, json_type_object))
 			set_error(r, MHD_HTTP_BAD_REQUEST, "the body is not a JSON object");
 		else
@@ -708,13 +708,7 @@ static void route(struct domusd *d, const char *method, const char *url, const c
 			json_object_put(o);
 	} else if (sscanf(url, "/v1/domains/%127[^/]/vcpus/%15[^/]/%31[^/]", ref, vcpu, action) ==
 		   3) {
-		struct json_object *o = NULL;
-		if (body && len) {
-			struct json_tokener *tok = json_tokener_new();
-			o = tok ? json_tokener_parse_ex(tok, body, (int)len) : NULL;
-			if (tok)
-				json_tokener_free(tok);
-		}
+		struct json_object *o = parse_body(body, len);
 		if (strcmp(action, "pin"))
 			set_error(r, MHD_HTTP_NOT_FOUND, "no such resource: %s %s (see docs/api.yaml)",
 				  method, url);
@@ -737,13 +731,7 @@ static void route(struct domusd *d, const char *method, const char *url, const c
 		if (!strcmp(action, "console") && get) {
 			console_info(d, ref, r);
 		} else if (post) {
-			struct json_object *o = NULL;
-			if (body && len) {
-				struct json_tokener *tok = json_tokener_new();
-				o = tok ? json_tokener_parse_ex(tok, body, (int)len) : NULL;
-				if (tok)
-					json_tokener_free(tok);
-			}
+			struct json_object *o = parse_body(body, len);
 			if (len && (!o || !json_object_is_type(o, json_type_object)))
 				set_error(r, MHD_HTTP_BAD_REQUEST, "the body is not a JSON object");
 			else

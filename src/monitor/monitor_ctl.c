@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "config/cpuset.h"
+#include "lib/cpulist.h"
 #include "machine_fv.h"
 #include "vmm/coredump.h"
 #include "lib/log.h"
@@ -147,7 +148,7 @@ static int vcpu_list(struct machine *m, struct json_object *reply, char *err, si
 		json_object_object_add(o, "state", json_object_new_string(state));
 		json_object_object_add(o, "cpu_ns", json_object_new_int64((int64_t)vi.cpu_ns));
 		json_object_object_add(o, "time_s", json_object_new_double((double)vi.cpu_ns / 1e9));
-		cpuset_format(&vi.affinity, text, sizeof(text));
+		cpulist_format(&vi.affinity, text, sizeof(text));
 		json_object_object_add(o, "affinity", json_object_new_string(text));
 		cpu_set_t covered;
 		CPU_AND(&covered, &vi.affinity, &host->online);
@@ -157,7 +158,7 @@ static int vcpu_list(struct machine *m, struct json_object *reply, char *err, si
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(reply, "vcpus", arr);
-	cpuset_format(&host->online, text, sizeof(text));
+	cpulist_format(&host->online, text, sizeof(text));
 	json_object_object_add(reply, "host_cpus", json_object_new_string(text));
 	free(host);
 	return 0;
@@ -207,7 +208,7 @@ static int vcpu_pin(struct machine *m, const char *args, struct json_object *rep
 	if (r < 0)
 		return -1;
 	char text[1024];
-	cpuset_format(&set, text, sizeof(text));
+	cpulist_format(&set, text, sizeof(text));
 	json_object_object_add(reply, "vcpu", all ? json_object_new_string("all")
 						  : json_object_new_int((int)v));
 	json_object_object_add(reply, "affinity", json_object_new_string(text));

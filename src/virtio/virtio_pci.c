@@ -16,25 +16,6 @@
 #define CAP_ISR 3
 #define CAP_DEVICE 4
 
-/* Common configuration registers (4.1.4.3). */
-#define CC_DFSELECT 0x00
-#define CC_DF 0x04
-#define CC_GFSELECT 0x08
-#define CC_GF 0x0C
-#define CC_MSIX 0x10
-#define CC_NUMQ 0x12
-#define CC_STATUS 0x14
-#define CC_CFGGEN 0x15
-#define CC_Q_SELECT 0x16
-#define CC_Q_SIZE 0x18
-#define CC_Q_MSIX 0x1A
-#define CC_Q_ENABLE 0x1C
-#define CC_Q_NOFF 0x1E
-#define CC_Q_DESC 0x20
-#define CC_Q_AVAIL 0x28
-#define CC_Q_USED 0x30
-#define CC_SIZE 0x38
-
 #define ISR_QUEUE 1
 #define ISR_CONFIG 2
 
@@ -374,25 +355,25 @@ static uint64_t common_read(struct virtio_pci *vp, unsigned off, unsigned size)
 	struct virtio_pci_queue *q = vp->queue_sel < vp->nqueues ? &vp->q[vp->queue_sel] : NULL;
 	uint64_t v = 0;
 	switch (off) {
-	case CC_DFSELECT: v = vp->dfselect; break;
-	case CC_DF: v = vp->dfselect < 2 ? (uint32_t)(vp->host_features >> (32 * vp->dfselect)) : 0; break;
-	case CC_GFSELECT: v = vp->gfselect; break;
-	case CC_GF: v = vp->gfselect < 2 ? (uint32_t)(vp->guest_features >> (32 * vp->gfselect)) : 0; break;
-	case CC_MSIX: v = vp->config_vector; break;
-	case CC_NUMQ: v = vp->nqueues; break;
-	case CC_STATUS: v = vp->status; break;
-	case CC_CFGGEN: v = vp->cfg_generation; break;
-	case CC_Q_SELECT: v = vp->queue_sel; break;
-	case CC_Q_SIZE: v = q ? q->vq.size : 0; break;
-	case CC_Q_MSIX: v = q ? q->msix_vector : VIRTIO_MSI_NO_VECTOR; break;
-	case CC_Q_ENABLE: v = q ? q->vq.ready : 0; break;
-	case CC_Q_NOFF: v = q ? q->index : 0; break;
-	case CC_Q_DESC: case CC_Q_DESC + 4:
-		v = q ? q->vq.desc_gpa >> (off - CC_Q_DESC) * 8 : 0; break;
-	case CC_Q_AVAIL: case CC_Q_AVAIL + 4:
-		v = q ? q->vq.avail_gpa >> (off - CC_Q_AVAIL) * 8 : 0; break;
-	case CC_Q_USED: case CC_Q_USED + 4:
-		v = q ? q->vq.used_gpa >> (off - CC_Q_USED) * 8 : 0; break;
+	case VIRTIO_CC_DFSELECT: v = vp->dfselect; break;
+	case VIRTIO_CC_DF: v = vp->dfselect < 2 ? (uint32_t)(vp->host_features >> (32 * vp->dfselect)) : 0; break;
+	case VIRTIO_CC_GFSELECT: v = vp->gfselect; break;
+	case VIRTIO_CC_GF: v = vp->gfselect < 2 ? (uint32_t)(vp->guest_features >> (32 * vp->gfselect)) : 0; break;
+	case VIRTIO_CC_MSIX: v = vp->config_vector; break;
+	case VIRTIO_CC_NUMQ: v = vp->nqueues; break;
+	case VIRTIO_CC_STATUS: v = vp->status; break;
+	case VIRTIO_CC_CFGGEN: v = vp->cfg_generation; break;
+	case VIRTIO_CC_Q_SELECT: v = vp->queue_sel; break;
+	case VIRTIO_CC_Q_SIZE: v = q ? q->vq.size : 0; break;
+	case VIRTIO_CC_Q_MSIX: v = q ? q->msix_vector : VIRTIO_MSI_NO_VECTOR; break;
+	case VIRTIO_CC_Q_ENABLE: v = q ? q->vq.ready : 0; break;
+	case VIRTIO_CC_Q_NOFF: v = q ? q->index : 0; break;
+	case VIRTIO_CC_Q_DESC: case VIRTIO_CC_Q_DESC + 4:
+		v = q ? q->vq.desc_gpa >> (off - VIRTIO_CC_Q_DESC) * 8 : 0; break;
+	case VIRTIO_CC_Q_AVAIL: case VIRTIO_CC_Q_AVAIL + 4:
+		v = q ? q->vq.avail_gpa >> (off - VIRTIO_CC_Q_AVAIL) * 8 : 0; break;
+	case VIRTIO_CC_Q_USED: case VIRTIO_CC_Q_USED + 4:
+		v = q ? q->vq.used_gpa >> (off - VIRTIO_CC_Q_USED) * 8 : 0; break;
 	default: return 0;
 	}
 	return size >= 8 ? v : v & ((1ull << (8 * size)) - 1);
@@ -419,41 +400,41 @@ static void common_write(struct virtio_pci *vp, unsigned off, unsigned size, uin
 	/* Queue registers are frozen while the queue is enabled (4.1.4.3.2). */
 	bool q_frozen = !q || q->vq.ready;
 	switch (off) {
-	case CC_DFSELECT: vp->dfselect = (uint32_t)v; break;
-	case CC_GFSELECT: vp->gfselect = (uint32_t)v; break;
-	case CC_GF:
+	case VIRTIO_CC_DFSELECT: vp->dfselect = (uint32_t)v; break;
+	case VIRTIO_CC_GFSELECT: vp->gfselect = (uint32_t)v; break;
+	case VIRTIO_CC_GF:
 		if (vp->gfselect < 2 && !(vp->status & VIRTIO_STATUS_FEATURES_OK)) {
 			unsigned sh = 32 * vp->gfselect;
 			vp->guest_features = (vp->guest_features & ~(0xFFFFFFFFull << sh)) |
 					     (uint64_t)(uint32_t)v << sh;
 		}
 		break;
-	case CC_MSIX: vp->config_vector = valid_vector(vp, v); break;
-	case CC_STATUS: status_write(vp, (uint8_t)v); break;
-	case CC_Q_SELECT: vp->queue_sel = (uint16_t)v; break;
-	case CC_Q_SIZE:
+	case VIRTIO_CC_MSIX: vp->config_vector = valid_vector(vp, v); break;
+	case VIRTIO_CC_STATUS: status_write(vp, (uint8_t)v); break;
+	case VIRTIO_CC_Q_SELECT: vp->queue_sel = (uint16_t)v; break;
+	case VIRTIO_CC_Q_SIZE:
 		if (!q_frozen)
 			q->vq.size = (uint16_t)(v && v <= q->max_size ? v : q->max_size);
 		break;
-	case CC_Q_MSIX:
+	case VIRTIO_CC_Q_MSIX:
 		if (q)
 			q->msix_vector = valid_vector(vp, v);
 		break;
-	case CC_Q_ENABLE:
+	case VIRTIO_CC_Q_ENABLE:
 		if (q && (v & 1))
 			queue_enable(vp, q);
 		break;
-	case CC_Q_DESC: case CC_Q_DESC + 4:
+	case VIRTIO_CC_Q_DESC: case VIRTIO_CC_Q_DESC + 4:
 		if (!q_frozen)
-			set_addr(&q->vq.desc_gpa, off - CC_Q_DESC, size, v);
+			set_addr(&q->vq.desc_gpa, off - VIRTIO_CC_Q_DESC, size, v);
 		break;
-	case CC_Q_AVAIL: case CC_Q_AVAIL + 4:
+	case VIRTIO_CC_Q_AVAIL: case VIRTIO_CC_Q_AVAIL + 4:
 		if (!q_frozen)
-			set_addr(&q->vq.avail_gpa, off - CC_Q_AVAIL, size, v);
+			set_addr(&q->vq.avail_gpa, off - VIRTIO_CC_Q_AVAIL, size, v);
 		break;
-	case CC_Q_USED: case CC_Q_USED + 4:
+	case VIRTIO_CC_Q_USED: case VIRTIO_CC_Q_USED + 4:
 		if (!q_frozen)
-			set_addr(&q->vq.used_gpa, off - CC_Q_USED, size, v);
+			set_addr(&q->vq.used_gpa, off - VIRTIO_CC_Q_USED, size, v);
 		break;
 	default:
 		break;
@@ -465,7 +446,7 @@ static uint64_t vp_bar_read(void *ctx, uint64_t off, unsigned size)
 	struct virtio_pci *vp = ctx;
 	uint64_t v = 0;
 	virtio_pci_lock(vp);
-	if (off < CC_SIZE && off % size == 0) {
+	if (off < VIRTIO_CC_SIZE && off % size == 0) {
 		v = common_read(vp, (unsigned)off, size);
 	} else if (off == VIRTIO_ISR_OFF) {
 		/* Reading the ISR acknowledges it and lowers INTx. */
@@ -484,7 +465,7 @@ static void vp_bar_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
 {
 	struct virtio_pci *vp = ctx;
 	virtio_pci_lock(vp);
-	if (off < CC_SIZE && off % size == 0) {
+	if (off < VIRTIO_CC_SIZE && off % size == 0) {
 		common_write(vp, (unsigned)off, size, val);
 	} else if (off >= VIRTIO_DEVCFG_OFF && off + size <= VIRTIO_DEVCFG_OFF + vp->cfg_size) {
 		if (vp->ops->cfg_write)
@@ -578,7 +559,7 @@ int virtio_pci_init(struct virtio_pci *vp, const char *name, const struct virtio
 				&virtio_pci_bar_ops, vp);
 	if (e)
 		return e;
-	add_vcap(d, CAP_COMMON, VIRTIO_COMMON_OFF, CC_SIZE, 0);
+	add_vcap(d, CAP_COMMON, VIRTIO_COMMON_OFF, VIRTIO_CC_SIZE, 0);
 	add_vcap(d, CAP_NOTIFY, VIRTIO_NOTIFY_OFF, nqueues * VIRTIO_NOTIFY_MULT, 4);
 	add_vcap(d, CAP_ISR, VIRTIO_ISR_OFF, 1, 0);
 	if (cfg_size)

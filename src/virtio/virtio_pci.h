@@ -45,6 +45,25 @@
 #define VIRTIO_MSIX_BAR_SIZE 0x1000
 #define VIRTIO_MSIX_PBA_OFF 0x800
 
+/* The common configuration registers at VIRTIO_COMMON_OFF (virtio 1.2, 4.1.4.3). */
+#define VIRTIO_CC_DFSELECT 0x00
+#define VIRTIO_CC_DF 0x04
+#define VIRTIO_CC_GFSELECT 0x08
+#define VIRTIO_CC_GF 0x0C
+#define VIRTIO_CC_MSIX 0x10
+#define VIRTIO_CC_NUMQ 0x12
+#define VIRTIO_CC_STATUS 0x14
+#define VIRTIO_CC_CFGGEN 0x15
+#define VIRTIO_CC_Q_SELECT 0x16
+#define VIRTIO_CC_Q_SIZE 0x18
+#define VIRTIO_CC_Q_MSIX 0x1A
+#define VIRTIO_CC_Q_ENABLE 0x1C
+#define VIRTIO_CC_Q_NOFF 0x1E
+#define VIRTIO_CC_Q_DESC 0x20
+#define VIRTIO_CC_Q_AVAIL 0x28
+#define VIRTIO_CC_Q_USED 0x30
+#define VIRTIO_CC_SIZE 0x38
+
 struct virtio_pci;
 
 struct virtio_dev_ops {

@@ -18,6 +18,8 @@
 #include "vmm/ram_layout.h"
 #include "vmm/emu_cpu.h"
 #include "vmm/emulate.h"
+#include "lib/atomic_file.h"
+#include "lib/cpulist.h"
 #include "lib/log.h"
 
 #define KICK_SIGNAL SIGUSR1
@@ -28,24 +30,6 @@
 #define VGA_HOLE_END 0xC0000ull
 #define ROM_SLOT 2
 
-
-/* "0-3,5" for messages (vmm/ does not use config/cpuset.h: layers). */
-static void cpus_text(const cpu_set_t *set, char *buf, size_t len)
-{
-	size_t used = 0;
-	buf[0] = 0;
-	for (int i = 0; i < CPU_SETSIZE && used + 24 < len; i++) {
-		if (!CPU_ISSET(i, set))
-			continue;
-		int j = i;
-		while (j + 1 < CPU_SETSIZE && CPU_ISSET(j + 1, set))
-			j++;
-		int n = j == i ? snprintf(buf + used, len - used, "%s%d", used ? "," : "", i)
-			       : snprintf(buf + used, len - used, "%s%d-%d", used ? "," : "", i, j);
-		used += (size_t)n;
-		i = j;
-	}
-}
 
 static uint8_t *map_ram(uint64_t size)
 {
@@ -819,7 +803,7 @@ int vm_start(struct vm *vm, char *err, size_t errlen)
 			vm_request_stop(vm, VM_STOP_KVM_ERROR, NULL);
 			if (vm->pinned && vm->pinned[i]) {
 				char cpus[256];
-				cpus_text(&vm->affinity[i], cpus, sizeof(cpus));
+				cpulist_format(&vm->affinity[i], cpus, sizeof(cpus));
 				return errf(err, errlen, "cannot start vCPU %u's thread on host CPUs "
 					    "%s: %s", i, cpus, strerror(e));
 			}
@@ -845,7 +829,7 @@ int vm_vcpu_pin(struct vm *vm, unsigned i, const cpu_set_t *set, char *err, size
 		return errf(err, errlen, "vCPU %u has no thread (the domain is not running)", i);
 	if (sched_setaffinity(tid, sizeof(*set), set) < 0) {
 		char cpus[256];
-		cpus_text(set, cpus, sizeof(cpus));
+		cpulist_format(set, cpus, sizeof(cpus));
 		return errf(err, errlen, "vCPU %u (thread %d): cannot run on host CPUs %s: %s", i,
 			    tid, cpus, strerror(errno));
 	}
@@ -857,12 +841,8 @@ static int task_stat(int tid, char *state, int *cpu)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	FILE *f = fopen(path, "r");
-	if (!f)
+	if (read_file_head(path, buf, sizeof(buf)) < 0)
 		return -1;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
 	char *p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
 	if (!p || p[1] != ' ')
 		return -1;

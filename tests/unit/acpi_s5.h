@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "unit.h"
+
 /* An AML integer constant at p (ZeroOp, OneOp, OnesOp, Byte/Word/DWord/QWordPrefix): its length
  * in bytes and its value in *v, or 0 when p holds none of them or runs past end. */
 static inline size_t s5_aml_int(const uint8_t *p, const uint8_t *end, uint64_t *v)
@@ -95,6 +97,22 @@ static inline int acpi_s5(const uint8_t *t, uint64_t *typ, int max, const char *
 	}
 	*why = "";
 	return count;
+}
+
+
+/* The checks every DSDT test makes: exactly one \_S5_, a package of 4, SLP_TYPa and SLP_TYPb
+ * both typ. The 4 elements land in s5 (all ones where it could not be decoded). */
+static inline void check_s5(const uint8_t *dsdt, uint64_t typ, uint64_t s5[4])
+{
+	const char *why = "";
+	for (int i = 0; i < 4; i++)
+		s5[i] = ~0ull;
+	int s5_count = acpi_s5(dsdt, s5, 4, &why);
+	if (s5_count < 0)
+		fprintf(stderr, "DSDT \\_S5_: %s\n", why);
+	CHECK_EQ(s5_count, 4);
+	CHECK_EQ(s5[0], typ); /* SLP_TYPa */
+	CHECK_EQ(s5[1], typ); /* SLP_TYPb */
 }
 
 #endif

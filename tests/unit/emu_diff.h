@@ -257,4 +257,37 @@ static inline uint64_t gaddr(const void *p)
 				 gaddr((const uint8_t *)(uintptr_t)(f)->cr2) / PG);         \
 	} while (0)
 
+
+/* How a run ended on both sides: when the native one faulted (faulted), the emulator must
+ * have raised the same exception (fault f); otherwise it must have completed too. Returns
+ * whether the native run completed: the caller then compares what the instruction left. */
+static inline int diff_same_end(const char *what, int faulted, enum emu_result res,
+				const struct emu_cpu *c, const struct native_fault *f)
+{
+	if (faulted) {
+		if (res != EMU_FAULT)
+			fprintf(stderr, "%s: the CPU raised %llu, the emulator did not (%d)\n", what,
+				(unsigned long long)f->trapno, res);
+		CHECK_EQ(res, EMU_FAULT);
+		if (res == EMU_FAULT)
+			CHECK_SAME_FAULT(c, f);
+		return 0;
+	}
+	if (res != EMU_DONE)
+		fprintf(stderr, "%s: the CPU completed it, the emulator did not (%d, vector %u)\n",
+			what, res, c->vector);
+	CHECK_EQ(res, EMU_DONE);
+	return 1;
+}
+
+/* The general registers of struct diff_regs and RFLAGS after both runs. */
+static inline void diff_same_regs(const struct emu_cpu *c, const struct diff_regs *r)
+{
+	CHECK_EQ(c->regs.rax, r->rax);
+	CHECK_EQ(c->regs.rbx, r->rbx);
+	CHECK_EQ(c->regs.rcx, r->rcx);
+	CHECK_EQ(c->regs.rdx, r->rdx);
+	CHECK_EQ(c->regs.rflags, r->rflags);
+}
+
 #endif

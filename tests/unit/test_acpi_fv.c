@@ -1,3 +1,4 @@
+#include "le_bytes.h"
 #include "unit.h"
 
 #include <stdint.h>
@@ -5,20 +6,6 @@
 #include "acpi_s5.h"
 #include "boot/acpi_fv.h"
 #include "boot/acpi_tables.h"
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
 
 /* Run the linker/loader script the way firmware does, with the RSDP at 0xF5A00 and the tables
  * at 0x7FF0000 in a fake memory; then walk the tables from the RSDP. */
@@ -94,14 +81,8 @@ static void test_tables_link_and_checksum(void)
 	CHECK_EQ((get32(fadt + 36)) % 64, 0);
 	/* \_S5 with the PIIX4 soft-off type 0, the way GRUB and Linux find it */
 	uint32_t dlen = get32(dsdt + 4);
-	uint64_t s5[4] = { ~0ull, ~0ull, ~0ull, ~0ull };
-	const char *why = "";
-	int s5_count = acpi_s5(dsdt, s5, 4, &why);
-	if (s5_count < 0)
-		fprintf(stderr, "DSDT \\_S5_: %s\n", why);
-	CHECK_EQ(s5_count, 4);
-	CHECK_EQ(s5[0], PIIX4_SLP_TYP_SOFF); /* SLP_TYPa */
-	CHECK_EQ(s5[1], PIIX4_SLP_TYP_SOFF); /* SLP_TYPb */
+	uint64_t s5[4];
+	check_s5(dsdt, PIIX4_SLP_TYP_SOFF, s5);
 	CHECK(memmem(dsdt, dlen, "PCI0", 4) != NULL);
 	CHECK(memmem(dsdt, dlen, "_PRT", 4) != NULL);
 	/* MADT: three CPUs, no IOAPIC */

@@ -6,6 +6,7 @@
 #include "boot/boot.h"
 #include "boot/cmdline.h"
 #include "boot/e820.h"
+#include "bzimage.h"
 #include "unit.h"
 
 #define RAM (64u << 20)
@@ -162,29 +163,6 @@ static void test_pvh_errors(void)
 	req.initrd_len = RAM;
 	CHECK(boot_load(&mem, &req, &be, err, sizeof(err)) < 0);
 	CHECK(strstr(err, "initrd") != NULL);
-}
-
-/* A minimal bzImage: setup header per Documentation/x86/boot.rst. */
-static uint8_t *make_bzimage(size_t *len, uint16_t version, uint16_t xload)
-{
-	size_t setup = 5 * 512, payload = 8192;
-	uint8_t *b = calloc(1, setup + payload);
-	b[0x1F1] = 4;
-	b[0x1FE] = 0x55;
-	b[0x1FF] = 0xAA;
-	b[0x200] = 0xEB;
-	b[0x201] = 0x66;
-	memcpy(b + 0x202, "HdrS", 4);
-	memcpy(b + 0x206, &version, 2);
-	b[0x211] = 0x01; /* LOADED_HIGH */
-	uint32_t max = 0x37FFFFFF, cls = 2048, init = 1 << 20;
-	memcpy(b + 0x22C, &max, 4);
-	memcpy(b + 0x236, &xload, 2);
-	memcpy(b + 0x238, &cls, 4);
-	memcpy(b + 0x260, &init, 4);
-	memcpy(b + setup, "PMODE-KERNEL", 12);
-	*len = setup + payload;
-	return b;
 }
 
 static void test_bzimage(void)

@@ -15,6 +15,7 @@
 #include "lib/exit_codes.h"
 #include "monitor/machine_build.h"
 #include "monitor/run_config.h"
+#include "bzimage.h"
 #include "unit.h"
 
 static char err[1024];
@@ -39,27 +40,12 @@ static void write_file(const char *name, const void *data, size_t len)
 	}
 }
 
-/* A minimal bzImage (protocol 2.15, 64-bit entry), as in test_boot.c. */
+/* A minimal bzImage (protocol 2.15, 64-bit entry) and an initrd. */
 static void write_kernel(void)
 {
-	size_t setup = 5 * 512, payload = 8192;
-	uint8_t *b = calloc(1, setup + payload);
-	uint16_t version = 0x20F, xload = 1;
-	uint32_t max = 0x37FFFFFF, cls = 2048, init = 1 << 20;
-	b[0x1F1] = 4;
-	b[0x1FE] = 0x55;
-	b[0x1FF] = 0xAA;
-	b[0x200] = 0xEB;
-	b[0x201] = 0x66;
-	memcpy(b + 0x202, "HdrS", 4);
-	memcpy(b + 0x206, &version, 2);
-	b[0x211] = 0x01;
-	memcpy(b + 0x22C, &max, 4);
-	memcpy(b + 0x236, &xload, 2);
-	memcpy(b + 0x238, &cls, 4);
-	memcpy(b + 0x260, &init, 4);
-	memcpy(b + setup, "PMODE-KERNEL", 12);
-	write_file("vmlinuz", b, setup + payload);
+	size_t len;
+	uint8_t *b = make_bzimage(&len, 0x20F, 1);
+	write_file("vmlinuz", b, len);
 	free(b);
 	write_file("initrd", "initrd bytes", 12);
 }
@@ -174,6 +160,18 @@ static void three_ways(struct domain_config *run, struct domain_config *file,
 	domcfg_free(&rec);
 }
 
+/* After three_ways() and the checks of m[1]: free all it made. */
+static void three_ways_free(struct machine_build *m[3], struct domain_config *run,
+			    struct domain_config *file)
+{
+	for (int i = 0; i < 2; i++)
+		machine_build_free(m[i]);
+	for (int i = 0; i < 3; i++)
+		free(m[i]);
+	domcfg_free(run);
+	domcfg_free(file);
+}
+
 static void test_pv_three_ways(void)
 {
 	struct domain_config run, file;
@@ -229,12 +227,7 @@ static void test_pv_three_ways(void)
 	/* The console files are opened only when asked. */
 	CHECK_EQ(machine_build_open_hvc(m[1], err, sizeof(err)), -1); /* no hvc.in yet */
 	CHECK(strstr(err, "hvc_input") != NULL);
-	for (int i = 0; i < 2; i++)
-		machine_build_free(m[i]);
-	for (int i = 0; i < 3; i++)
-		free(m[i]);
-	domcfg_free(&run);
-	domcfg_free(&file);
+	three_ways_free(m, &run, &file);
 }
 
 static void test_fv_three_ways(void)
@@ -261,12 +254,7 @@ static void test_fv_three_ways(void)
 	CHECK(!mc->ide[1].cdrom && mc->ide[1].index == 0 && !mc->ide[1].readonly);
 	CHECK(mc->ide[2].index == 1 && mc->ide[2].readonly);
 	CHECK(mc->kernel == NULL && mc->ndisks == 0);
-	for (int i = 0; i < 2; i++)
-		machine_build_free(m[i]);
-	for (int i = 0; i < 3; i++)
-		free(m[i]);
-	domcfg_free(&run);
-	domcfg_free(&file);
+	three_ways_free(m, &run, &file);
 
 	/* No firmware given: the default BIOS, the same from every front end. */
 	CHECK_EQ(from_run(&run, "--cdrom", path("x.iso"), NULL), 0);
@@ -298,12 +286,7 @@ static void test_fv_devices_three_ways(void)
 	CHECK_EQ(mc->nide, 2);
 	CHECK_EQ(mc->ndisks, 0);
 	CHECK(mc->watch_pvm_user); /* a Linux boot protocol kernel, not pvm_aware */
-	for (int i = 0; i < 2; i++)
-		machine_build_free(m[i]);
-	for (int i = 0; i < 3; i++)
-		free(m[i]);
-	domcfg_free(&run);
-	domcfg_free(&file);
+	three_ways_free(m, &run, &file);
 }
 
 /* `domus run` front-end errors keep their words. */

@@ -2,11 +2,11 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "cfg_build.h"
 #include "config/cpuset.h"
 #include "config/domcfg.h"
+#include "lib/cpulist.h"
 #include "unit.h"
-
-static char err[512];
 
 /* A made-up host: CPUs 0-7 online, node 0 = 0-3, node 1 = 4-7, node 3 = none listed. */
 static struct cpuset_host host8(void)
@@ -34,7 +34,7 @@ static const char *parse(const char *s)
 	out[0] = 0;
 	if (cpuset_parse(s, &h, &set, err, sizeof(err)) < 0)
 		return "ERROR";
-	cpuset_format(&set, out, sizeof(out));
+	cpulist_format(&set, out, sizeof(out));
 	return out;
 }
 
@@ -133,16 +133,16 @@ static void test_pinning(void)
 	CHECK_EQ(cpuset_parse_pinning("0-3,^1", 4, &h, sets, pinned, err, sizeof(err)), 0);
 	for (int i = 0; i < 4; i++) {
 		CHECK(pinned[i]);
-		cpuset_format(&sets[i], buf, sizeof(buf));
+		cpulist_format(&sets[i], buf, sizeof(buf));
 		CHECK_STR(buf, "0,2-3");
 	}
 	CHECK(!cpuset_is_per_vcpu("0-3"));
 	CHECK(cpuset_is_per_vcpu("2;"));
 	CHECK_EQ(cpuset_parse_pinning("2;3-5,^4;", 4, &h, sets, pinned, err, sizeof(err)), 0);
 	CHECK(pinned[0] && pinned[1] && !pinned[2] && !pinned[3]);
-	cpuset_format(&sets[0], buf, sizeof(buf));
+	cpulist_format(&sets[0], buf, sizeof(buf));
 	CHECK_STR(buf, "2");
-	cpuset_format(&sets[1], buf, sizeof(buf));
+	cpulist_format(&sets[1], buf, sizeof(buf));
 	CHECK_STR(buf, "3,5");
 	CHECK_EQ(cpuset_parse_pinning("2;", 4, &h, sets, pinned, err, sizeof(err)), 0);
 	CHECK(pinned[0] && !pinned[1]);
@@ -165,20 +165,20 @@ static void test_format(void)
 	cpu_set_t s;
 	char buf[16];
 	CPU_ZERO(&s);
-	CHECK_EQ(cpuset_format(&s, buf, sizeof(buf)), 0);
+	CHECK_EQ(cpulist_format(&s, buf, sizeof(buf)), 0);
 	CHECK_STR(buf, "");
 	CPU_SET(0, &s);
 	CPU_SET(2, &s);
 	CPU_SET(3, &s);
 	CPU_SET(4, &s);
 	CPU_SET(1023, &s);
-	CHECK_EQ(cpuset_format(&s, buf, sizeof(buf)), 10);
+	CHECK_EQ(cpulist_format(&s, buf, sizeof(buf)), 10);
 	CHECK_STR(buf, "0,2-4,1023");
 	char small[6];
-	CHECK_EQ(cpuset_format(&s, small, sizeof(small)), 10);
+	CHECK_EQ(cpulist_format(&s, small, sizeof(small)), 10);
 	CHECK_STR(small, "0,2-4"); /* what fits, whole items only */
 	char tiny[3];
-	CHECK_EQ(cpuset_format(&s, tiny, sizeof(tiny)), 10);
+	CHECK_EQ(cpulist_format(&s, tiny, sizeof(tiny)), 10);
 	CHECK_STR(tiny, "0");
 }
 
@@ -196,18 +196,6 @@ static void test_host_read(void)
 }
 
 /* domcfg: cpus is checked at parse time, naming file:line; the list form is encoded. */
-static int build(const char *text, struct domain_config *dc)
-{
-	struct xlcfg *cfg = xlcfg_new();
-	int rc = xlcfg_parse(cfg, "vm.cfg", text, strlen(text), err, sizeof(err));
-	if (rc == 0)
-		rc = domcfg_build(cfg, dc, err, sizeof(err));
-	else
-		memset(dc, 0, sizeof(*dc));
-	xlcfg_free(cfg);
-	return rc;
-}
-
 static void test_domcfg(void)
 {
 	struct domain_config dc;

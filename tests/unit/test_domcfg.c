@@ -4,25 +4,9 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "cfg_build.h"
 #include "config/domcfg.h"
 #include "unit.h"
-
-static char err[512];
-
-/* Parse text as "vm.cfg" and build dc; returns the first failing code. */
-static int build(const char *text, struct domain_config *dc)
-{
-	struct xlcfg *cfg = xlcfg_new();
-	int rc = xlcfg_parse(cfg, "vm.cfg", text, strlen(text), err,
-			     sizeof(err));
-
-	if (rc == 0)
-		rc = domcfg_build(cfg, dc, err, sizeof(err));
-	else
-		memset(dc, 0, sizeof(*dc));
-	xlcfg_free(cfg);
-	return rc;
-}
 
 static void expect_build_error(const char *text, const char *msg)
 {

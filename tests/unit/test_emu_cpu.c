@@ -1,3 +1,4 @@
+#include "le_bytes.h"
 #include "unit.h"
 
 #include "vmm/emu_cpu.h"
@@ -35,11 +36,6 @@ static const struct emu_mem_ops ops = { mread, mwrite };
 static void put32(uint8_t *p, uint32_t v)
 {
 	memcpy(p, &v, 4);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
 }
 
 static struct kvm_segment flat(uint16_t sel, uint8_t type, uint8_t dpl)

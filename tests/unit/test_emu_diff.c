@@ -150,23 +150,9 @@ static enum emu_result fx_diff(const char *what, fx_op op, const uint8_t *st,
 	re.span[0] = r.span[0], re.span[1] = r.span[1];
 	re.rdi = gaddr(native + off);
 	enum emu_result res = emu_run(c, &re);
-	if (f.sig) {
-		if (res != EMU_FAULT)
-			fprintf(stderr, "%s: the CPU raised %llu, the emulator did not\n", what,
-				(unsigned long long)f.trapno);
-		CHECK_EQ(res, EMU_FAULT);
-		if (res == EMU_FAULT)
-			CHECK_SAME_FAULT(c, &f);
+	if (!diff_same_end(what, f.sig != 0, res, c, &f))
 		return res;
-	}
-	if (res != EMU_DONE)
-		fprintf(stderr, "%s: the CPU completed it, the emulator did not\n", what);
-	CHECK_EQ(res, EMU_DONE);
-	CHECK_EQ(c->regs.rax, r.rax);
-	CHECK_EQ(c->regs.rbx, r.rbx);
-	CHECK_EQ(c->regs.rcx, r.rcx);
-	CHECK_EQ(c->regs.rdx, r.rdx);
-	CHECK_EQ(c->regs.rflags, r.rflags);
+	diff_same_regs(c, &r);
 	check_fx_equal(c->xs, nat_out, what);
 	if (len && memcmp(guest + off, native + off, len)) {
 		fprintf(stderr, "%s: memory operand differs\n", what);

@@ -63,23 +63,9 @@ static enum emu_result cx_diff(const char *what, cx_op op, const struct diff_reg
 	if (gs)
 		c->sregs.gs.base = gaddr(native + gs);
 	enum emu_result res = emu_run(c, &re);
-	if (f.sig) {
-		if (res != EMU_FAULT)
-			fprintf(stderr, "%s: the CPU raised %llu, the emulator did not\n", what,
-				(unsigned long long)f.trapno);
-		CHECK_EQ(res, EMU_FAULT);
-		if (res == EMU_FAULT)
-			CHECK_SAME_FAULT(c, &f);
+	if (!diff_same_end(what, f.sig != 0, res, c, &f))
 		return res;
-	}
-	if (res != EMU_DONE)
-		fprintf(stderr, "%s: the CPU completed it, the emulator did not\n", what);
-	CHECK_EQ(res, EMU_DONE);
-	CHECK_EQ(c->regs.rax, r.rax);
-	CHECK_EQ(c->regs.rbx, r.rbx);
-	CHECK_EQ(c->regs.rcx, r.rcx);
-	CHECK_EQ(c->regs.rdx, r.rdx);
-	CHECK_EQ(c->regs.rflags, r.rflags);
+	diff_same_regs(c, &r);
 	if (len && memcmp(guest + off, native + off, len)) {
 		fprintf(stderr, "%s: memory differs\n", what);
 		CHECK(0);

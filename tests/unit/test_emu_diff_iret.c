@@ -78,19 +78,8 @@ static enum emu_result iret_diff(const char *what, iret_op op,
 	size_t n = (size_t)(x.span[1] - x.span[0]);
 	enum emu_result res = emu_execute(c, x.span[0], n);
 	int native_faulted_at_iret = f.rip == (uint64_t)(uintptr_t)x.span[0];
-	if (native_faulted_at_iret) {
-		if (res != EMU_FAULT)
-			fprintf(stderr, "%s: the CPU raised %llu at the IRET, the emulator did not\n",
-				what, (unsigned long long)f.trapno);
-		CHECK_EQ(res, EMU_FAULT);
-		if (res == EMU_FAULT)
-			CHECK_SAME_FAULT(c, &f);
+	if (!diff_same_end(what, native_faulted_at_iret, res, c, &f))
 		return res;
-	}
-	if (res != EMU_DONE)
-		fprintf(stderr, "%s: the CPU completed it, the emulator did not (%d, vector %u)\n",
-			what, res, c->vector);
-	CHECK_EQ(res, EMU_DONE);
 	CHECK_EQ(c->regs.rip, f.rip);
 	CHECK_EQ(c->regs.rsp, f.rsp);
 	CHECK_EQ(c->regs.rflags & ~RFLAGS_RF, f.rflags & ~RFLAGS_RF);

@@ -195,19 +195,8 @@ static enum emu_result xs_diff(const char *what, xs_op op, const uint8_t *p, siz
 	struct diff_regs r = { .rax = (uint32_t)rfbm, .rdx = rfbm >> 32, .rflags = 0x202,
 			       .rdi = gaddr(native + off), .span = { x.span[0], x.span[1] } };
 	enum emu_result res = emu_run(c, &r);
-	if (f.sig) {
-		if (res != EMU_FAULT)
-			fprintf(stderr, "%s: the CPU raised %llu, the emulator did not (%d)\n", what,
-				(unsigned long long)f.trapno, res);
-		CHECK_EQ(res, EMU_FAULT);
-		if (res == EMU_FAULT)
-			CHECK_SAME_FAULT(c, &f);
+	if (!diff_same_end(what, f.sig != 0, res, c, &f))
 		return res;
-	}
-	if (res != EMU_DONE)
-		fprintf(stderr, "%s: the CPU completed it, the emulator did not (%d, vector %u)\n",
-			what, res, c->vector);
-	CHECK_EQ(res, EMU_DONE);
 	if (op == op_xsave) /* the image in memory */
 		check_same_state(what, guest + off, native + off, rfbm & xcr0, xcr0);
 	else /* the state loaded */

@@ -1,6 +1,7 @@
 /* DOMUS_FORCE_PIC_ROUTING: the one decision "ISA interrupts through the 8259 PIC only"
  * (host_pic_routing, used by vm_isa_irqs_via_pic for the GSI routing table and both
  * machines' MADT), and the MADT it leads to: no IOAPIC entry when PIC routing is on. */
+#include "le_bytes.h"
 #include "unit.h"
 
 #include <stdint.h>
@@ -27,20 +28,6 @@ static void test_decision(void)
 	CHECK(host_pic_routing(HOST_SVM, getenv(HOST_FORCE_PIC_ENV)));
 	unsetenv(HOST_FORCE_PIC_ENV);
 	CHECK(!host_pic_routing(HOST_SVM, getenv(HOST_FORCE_PIC_ENV)));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
 }
 
 /* Build the PV PC's tables as machine_pc.c does for a host mode / force value and count the

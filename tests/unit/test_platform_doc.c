@@ -4,6 +4,7 @@
  * MSI-X capability, the firmware's ROM address) must be the document's. Every entry here must
  * also still be in the document. So a wrong number in the document, a new unchecked one, or a
  * changed constant fails `make unit`. Run from the top directory (as `make unit` does). */
+#include "le_bytes.h"
 #include "unit.h"
 
 #include <regex.h>
@@ -53,13 +54,6 @@ static void on_reset(void *ctx)
 {
 	(void)ctx;
 	resets++;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
 }
 
 /* The values the code produces, besides plain constants. */

@@ -10,37 +10,12 @@
 
 #include "hw/pci.h"
 #include "virtio/virtio_pci.h"
+#include "vring_ram.h"
 
-#define RAM_SIZE (1u << 20)
-#define QSZ 8
-#define DESC 0x1000
-#define AVAIL 0x2000
-#define USED 0x3000
-#define BUF 0x10000
 #define DEVFN PCI_DEVFN(1, 0)
-
-/* Common configuration offsets (virtio 1.2, 4.1.4.3). */
-#define CC_DFSELECT 0x00
-#define CC_DF 0x04
-#define CC_GFSELECT 0x08
-#define CC_GF 0x0C
-#define CC_MSIX 0x10
-#define CC_NUMQ 0x12
-#define CC_STATUS 0x14
-#define CC_CFGGEN 0x15
-#define CC_Q_SELECT 0x16
-#define CC_Q_SIZE 0x18
-#define CC_Q_MSIX 0x1A
-#define CC_Q_ENABLE 0x1C
-#define CC_Q_NOFF 0x1E
-#define CC_Q_DESC 0x20
-#define CC_Q_AVAIL 0x28
-#define CC_Q_USED 0x30
 
 #define DEV_FEATURE 5 /* the fake device's one own feature bit */
 
-static uint8_t *ram;
-static struct guest_mem mem;
 static struct bus pio, mmio;
 static struct pci_bus bus;
 static struct virtio_pci vp;
@@ -148,16 +123,12 @@ static void wr(uint64_t off, unsigned size, uint64_t v)
 
 static uint16_t used_idx(void)
 {
-	return ((uint16_t *)(ram + USED))[1];
+	return used16()[1];
 }
 
 static void setup(void)
 {
-	if (!ram) {
-		ram = calloc(1, RAM_SIZE);
-		guest_mem_add(&mem, 0, RAM_SIZE, ram);
-	}
-	memset(ram, 0, RAM_SIZE);
+	ram_reset();
 	memset(kicks, 0, sizeof(kicks));
 	memset(fired, 0, sizeof(fired));
 	resets = starts = cfg_reads = cfg_writes = 0;
@@ -184,40 +155,39 @@ static void teardown(void)
  * f; returns the status read back. */
 static uint8_t negotiate(uint64_t f)
 {
-	wr(CC_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE);
-	wr(CC_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr(CC_GFSELECT, 4, 0);
-	wr(CC_GF, 4, (uint32_t)f);
-	wr(CC_GFSELECT, 4, 1);
-	wr(CC_GF, 4, (uint32_t)(f >> 32));
-	wr(CC_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+	wr(VIRTIO_CC_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE);
+	wr(VIRTIO_CC_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	wr(VIRTIO_CC_GFSELECT, 4, 0);
+	wr(VIRTIO_CC_GF, 4, (uint32_t)f);
+	wr(VIRTIO_CC_GFSELECT, 4, 1);
+	wr(VIRTIO_CC_GF, 4, (uint32_t)(f >> 32));
+	wr(VIRTIO_CC_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
 			 VIRTIO_STATUS_FEATURES_OK);
-	return (uint8_t)rd(CC_STATUS, 1);
+	return (uint8_t)rd(VIRTIO_CC_STATUS, 1);
 }
 
 static void queue0_setup(void)
 {
-	wr(CC_Q_SELECT, 2, 0);
-	wr(CC_Q_SIZE, 2, QSZ);
-	wr(CC_Q_DESC, 8, DESC);
-	wr(CC_Q_AVAIL, 4, AVAIL);
-	wr(CC_Q_AVAIL + 4, 4, 0);
-	wr(CC_Q_USED, 8, USED);
-	wr(CC_Q_ENABLE, 2, 1);
+	wr(VIRTIO_CC_Q_SELECT, 2, 0);
+	wr(VIRTIO_CC_Q_SIZE, 2, QSZ);
+	wr(VIRTIO_CC_Q_DESC, 8, DESC);
+	wr(VIRTIO_CC_Q_AVAIL, 4, AVAIL);
+	wr(VIRTIO_CC_Q_AVAIL + 4, 4, 0);
+	wr(VIRTIO_CC_Q_USED, 8, USED);
+	wr(VIRTIO_CC_Q_ENABLE, 2, 1);
 }
 
 static void driver_ok(void)
 {
-	wr(CC_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+	wr(VIRTIO_CC_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
 			 VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
 }
 
 /* Offer one 16-byte writable buffer as descriptor 0 on queue 0. */
 static void offer_one(void)
 {
-	struct vring_desc *d = (struct vring_desc *)(ram + DESC);
-	d[0] = (struct vring_desc){ BUF, 16, VRING_DESC_F_WRITE, 0 };
-	uint16_t *av = (uint16_t *)(ram + AVAIL);
+	*desc(0) = (struct vring_desc){ BUF, 16, VRING_DESC_F_WRITE, 0 };
+	uint16_t *av = avail();
 	av[2 + av[1] % QSZ] = 0;
 	av[1]++;
 }
@@ -234,66 +204,66 @@ static void enable_msix(void)
 static void test_common_config(void)
 {
 	setup();
-	CHECK_EQ(rd(CC_NUMQ, 2), 2);
-	CHECK_EQ(rd(CC_STATUS, 1), 0);
+	CHECK_EQ(rd(VIRTIO_CC_NUMQ, 2), 2);
+	CHECK_EQ(rd(VIRTIO_CC_STATUS, 1), 0);
 	/* Device features in two 32-bit halves: our bit, and VERSION_1 (bit 32) etc. */
-	wr(CC_DFSELECT, 4, 0);
-	CHECK_EQ(rd(CC_DF, 4) & (1u << DEV_FEATURE), 1u << DEV_FEATURE);
-	CHECK(rd(CC_DF, 4) & (1u << VIRTIO_F_EVENT_IDX));
-	wr(CC_DFSELECT, 4, 1);
-	CHECK_EQ(rd(CC_DFSELECT, 4), 1);
-	CHECK_EQ(rd(CC_DF, 4) & 1, 1); /* VERSION_1 */
-	wr(CC_DFSELECT, 4, 2);
-	CHECK_EQ(rd(CC_DF, 4), 0);
+	wr(VIRTIO_CC_DFSELECT, 4, 0);
+	CHECK_EQ(rd(VIRTIO_CC_DF, 4) & (1u << DEV_FEATURE), 1u << DEV_FEATURE);
+	CHECK(rd(VIRTIO_CC_DF, 4) & (1u << VIRTIO_F_EVENT_IDX));
+	wr(VIRTIO_CC_DFSELECT, 4, 1);
+	CHECK_EQ(rd(VIRTIO_CC_DFSELECT, 4), 1);
+	CHECK_EQ(rd(VIRTIO_CC_DF, 4) & 1, 1); /* VERSION_1 */
+	wr(VIRTIO_CC_DFSELECT, 4, 2);
+	CHECK_EQ(rd(VIRTIO_CC_DF, 4), 0);
 	/* Driver features read back by half. */
-	wr(CC_GFSELECT, 4, 0);
-	wr(CC_GF, 4, 0x20);
-	CHECK_EQ(rd(CC_GF, 4), 0x20);
-	wr(CC_GFSELECT, 4, 1);
-	CHECK_EQ(rd(CC_GF, 4), 0);
-	wr(CC_GFSELECT, 4, 7); /* past the two halves: ignored */
-	wr(CC_GF, 4, 0xFFFFFFFF);
-	CHECK_EQ(rd(CC_GF, 4), 0);
+	wr(VIRTIO_CC_GFSELECT, 4, 0);
+	wr(VIRTIO_CC_GF, 4, 0x20);
+	CHECK_EQ(rd(VIRTIO_CC_GF, 4), 0x20);
+	wr(VIRTIO_CC_GFSELECT, 4, 1);
+	CHECK_EQ(rd(VIRTIO_CC_GF, 4), 0);
+	wr(VIRTIO_CC_GFSELECT, 4, 7); /* past the two halves: ignored */
+	wr(VIRTIO_CC_GF, 4, 0xFFFFFFFF);
+	CHECK_EQ(rd(VIRTIO_CC_GF, 4), 0);
 	CHECK_EQ(vp.guest_features, 0x20);
 	/* Queue registers of the selected queue. */
-	wr(CC_Q_SELECT, 2, 1);
-	CHECK_EQ(rd(CC_Q_SELECT, 2), 1);
-	CHECK_EQ(rd(CC_Q_SIZE, 2), 16);
-	CHECK_EQ(rd(CC_Q_NOFF, 2), 1);
-	CHECK_EQ(rd(CC_Q_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
-	wr(CC_Q_SIZE, 2, 4);
-	CHECK_EQ(rd(CC_Q_SIZE, 2), 4);
-	wr(CC_Q_SIZE, 2, 0); /* 0 or too big: back to the maximum */
-	CHECK_EQ(rd(CC_Q_SIZE, 2), 16);
-	wr(CC_Q_SIZE, 2, 64);
-	CHECK_EQ(rd(CC_Q_SIZE, 2), 16);
-	wr(CC_Q_DESC, 4, 0x12345000);
-	wr(CC_Q_DESC + 4, 4, 0x9);
-	CHECK_EQ(rd(CC_Q_DESC, 4), 0x12345000);
-	CHECK_EQ(rd(CC_Q_DESC + 4, 4), 0x9);
-	CHECK_EQ(rd(CC_Q_DESC, 8), 0x912345000ull);
-	wr(CC_Q_USED, 8, 0xABCD000ull);
-	CHECK_EQ(rd(CC_Q_USED, 8), 0xABCD000ull);
+	wr(VIRTIO_CC_Q_SELECT, 2, 1);
+	CHECK_EQ(rd(VIRTIO_CC_Q_SELECT, 2), 1);
+	CHECK_EQ(rd(VIRTIO_CC_Q_SIZE, 2), 16);
+	CHECK_EQ(rd(VIRTIO_CC_Q_NOFF, 2), 1);
+	CHECK_EQ(rd(VIRTIO_CC_Q_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
+	wr(VIRTIO_CC_Q_SIZE, 2, 4);
+	CHECK_EQ(rd(VIRTIO_CC_Q_SIZE, 2), 4);
+	wr(VIRTIO_CC_Q_SIZE, 2, 0); /* 0 or too big: back to the maximum */
+	CHECK_EQ(rd(VIRTIO_CC_Q_SIZE, 2), 16);
+	wr(VIRTIO_CC_Q_SIZE, 2, 64);
+	CHECK_EQ(rd(VIRTIO_CC_Q_SIZE, 2), 16);
+	wr(VIRTIO_CC_Q_DESC, 4, 0x12345000);
+	wr(VIRTIO_CC_Q_DESC + 4, 4, 0x9);
+	CHECK_EQ(rd(VIRTIO_CC_Q_DESC, 4), 0x12345000);
+	CHECK_EQ(rd(VIRTIO_CC_Q_DESC + 4, 4), 0x9);
+	CHECK_EQ(rd(VIRTIO_CC_Q_DESC, 8), 0x912345000ull);
+	wr(VIRTIO_CC_Q_USED, 8, 0xABCD000ull);
+	CHECK_EQ(rd(VIRTIO_CC_Q_USED, 8), 0xABCD000ull);
 	/* MSI-X vectors: 3 exist (2 queues + config); others read back as NO_VECTOR. */
-	wr(CC_Q_MSIX, 2, 2);
-	CHECK_EQ(rd(CC_Q_MSIX, 2), 2);
-	wr(CC_Q_MSIX, 2, 3);
-	CHECK_EQ(rd(CC_Q_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
-	wr(CC_MSIX, 2, 0);
-	CHECK_EQ(rd(CC_MSIX, 2), 0);
-	wr(CC_MSIX, 2, 200);
-	CHECK_EQ(rd(CC_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
+	wr(VIRTIO_CC_Q_MSIX, 2, 2);
+	CHECK_EQ(rd(VIRTIO_CC_Q_MSIX, 2), 2);
+	wr(VIRTIO_CC_Q_MSIX, 2, 3);
+	CHECK_EQ(rd(VIRTIO_CC_Q_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
+	wr(VIRTIO_CC_MSIX, 2, 0);
+	CHECK_EQ(rd(VIRTIO_CC_MSIX, 2), 0);
+	wr(VIRTIO_CC_MSIX, 2, 200);
+	CHECK_EQ(rd(VIRTIO_CC_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
 	/* A queue that does not exist: size 0, nothing sticks. */
-	wr(CC_Q_SELECT, 2, 5);
-	CHECK_EQ(rd(CC_Q_SIZE, 2), 0);
-	CHECK_EQ(rd(CC_Q_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
-	wr(CC_Q_SIZE, 2, 8);
-	wr(CC_Q_DESC, 8, 0x1000);
-	wr(CC_Q_ENABLE, 2, 1);
-	CHECK_EQ(rd(CC_Q_SIZE, 2), 0);
-	CHECK_EQ(rd(CC_Q_ENABLE, 2), 0);
+	wr(VIRTIO_CC_Q_SELECT, 2, 5);
+	CHECK_EQ(rd(VIRTIO_CC_Q_SIZE, 2), 0);
+	CHECK_EQ(rd(VIRTIO_CC_Q_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
+	wr(VIRTIO_CC_Q_SIZE, 2, 8);
+	wr(VIRTIO_CC_Q_DESC, 8, 0x1000);
+	wr(VIRTIO_CC_Q_ENABLE, 2, 1);
+	CHECK_EQ(rd(VIRTIO_CC_Q_SIZE, 2), 0);
+	CHECK_EQ(rd(VIRTIO_CC_Q_ENABLE, 2), 0);
 	/* Misaligned accesses and holes read 0. */
-	CHECK_EQ(rd(CC_NUMQ + 1, 2), 0);
+	CHECK_EQ(rd(VIRTIO_CC_NUMQ + 1, 2), 0);
 	CHECK_EQ(rd(0x3C, 4), 0);
 	/* Device configuration: in range goes to the device, past cfg_size does not. */
 	CHECK_EQ(rd(VIRTIO_DEVCFG_OFF + 4, 4), 0x08070605);
@@ -313,21 +283,21 @@ static void test_features_ok(void)
 	setup();
 	/* A feature the device did not offer: FEATURES_OK stays clear. */
 	CHECK_EQ(negotiate(v1 | 1ull << 6) & VIRTIO_STATUS_FEATURES_OK, 0);
-	wr(CC_STATUS, 1, 0);
-	CHECK_EQ(rd(CC_STATUS, 1), 0);
+	wr(VIRTIO_CC_STATUS, 1, 0);
+	CHECK_EQ(rd(VIRTIO_CC_STATUS, 1), 0);
 	/* A legacy driver (no VERSION_1): refused. */
 	CHECK_EQ(negotiate(1ull << DEV_FEATURE) & VIRTIO_STATUS_FEATURES_OK, 0);
-	wr(CC_STATUS, 1, 0);
+	wr(VIRTIO_CC_STATUS, 1, 0);
 	/* Offered features with VERSION_1: accepted, and then frozen. */
 	CHECK_EQ(negotiate(v1 | 1ull << DEV_FEATURE) & VIRTIO_STATUS_FEATURES_OK,
 		 VIRTIO_STATUS_FEATURES_OK);
 	CHECK(virtio_pci_has_feature(&vp, DEV_FEATURE));
 	CHECK(!virtio_pci_has_feature(&vp, VIRTIO_F_EVENT_IDX));
-	wr(CC_GFSELECT, 4, 0);
-	wr(CC_GF, 4, 1u << VIRTIO_F_EVENT_IDX);
+	wr(VIRTIO_CC_GFSELECT, 4, 0);
+	wr(VIRTIO_CC_GF, 4, 1u << VIRTIO_F_EVENT_IDX);
 	CHECK(!virtio_pci_has_feature(&vp, VIRTIO_F_EVENT_IDX));
 	/* A reset forgets the negotiation. */
-	wr(CC_STATUS, 1, 0);
+	wr(VIRTIO_CC_STATUS, 1, 0);
 	CHECK_EQ(resets, 3);
 	CHECK_EQ(vp.guest_features, 0);
 	teardown();
@@ -338,12 +308,12 @@ static void test_kick_and_intx(void)
 	setup();
 	CHECK(negotiate(1ull << VIRTIO_F_VERSION_1) & VIRTIO_STATUS_FEATURES_OK);
 	queue0_setup();
-	CHECK_EQ(rd(CC_Q_ENABLE, 2), 1);
+	CHECK_EQ(rd(VIRTIO_CC_Q_ENABLE, 2), 1);
 	/* Enabled queues are frozen. */
-	wr(CC_Q_SIZE, 2, 4);
-	wr(CC_Q_DESC, 8, 0x5000);
-	CHECK_EQ(rd(CC_Q_SIZE, 2), QSZ);
-	CHECK_EQ(rd(CC_Q_DESC, 8), DESC);
+	wr(VIRTIO_CC_Q_SIZE, 2, 4);
+	wr(VIRTIO_CC_Q_DESC, 8, 0x5000);
+	CHECK_EQ(rd(VIRTIO_CC_Q_SIZE, 2), QSZ);
+	CHECK_EQ(rd(VIRTIO_CC_Q_DESC, 8), DESC);
 	/* No kicks reach the device before DRIVER_OK; DRIVER_OK starts it and kicks queues
 	 * that are ready (buffers may be queued already). */
 	wr(VIRTIO_NOTIFY_OFF, 2, 0);
@@ -369,11 +339,11 @@ static void test_kick_and_intx(void)
 	CHECK_EQ(intx_level, 0);
 	CHECK_EQ(rd(VIRTIO_ISR_OFF, 1), 0);
 	/* A configuration change: generation bumped, ISR bit 1. */
-	uint8_t gen = (uint8_t)rd(CC_CFGGEN, 1);
+	uint8_t gen = (uint8_t)rd(VIRTIO_CC_CFGGEN, 1);
 	virtio_pci_lock(&vp);
 	virtio_pci_config_changed(&vp);
 	virtio_pci_unlock(&vp);
-	CHECK_EQ(rd(CC_CFGGEN, 1), (uint8_t)(gen + 1));
+	CHECK_EQ(rd(VIRTIO_CC_CFGGEN, 1), (uint8_t)(gen + 1));
 	CHECK_EQ(rd(VIRTIO_ISR_OFF, 1), 2);
 	teardown();
 }
@@ -383,10 +353,10 @@ static void test_msix_vectors(void)
 	setup();
 	CHECK(negotiate(1ull << VIRTIO_F_VERSION_1) & VIRTIO_STATUS_FEATURES_OK);
 	enable_msix();
-	wr(CC_MSIX, 2, 2);
+	wr(VIRTIO_CC_MSIX, 2, 2);
 	queue0_setup();
-	wr(CC_Q_SELECT, 2, 0);
-	wr(CC_Q_MSIX, 2, 1);
+	wr(VIRTIO_CC_Q_SELECT, 2, 0);
+	wr(VIRTIO_CC_Q_MSIX, 2, 1);
 	driver_ok();
 	hold_requests = true;
 	offer_one();
@@ -408,8 +378,8 @@ static void test_reset_with_request_in_flight(void)
 	CHECK(negotiate(1ull << VIRTIO_F_VERSION_1) & VIRTIO_STATUS_FEATURES_OK);
 	enable_msix();
 	queue0_setup();
-	wr(CC_Q_SELECT, 2, 0);
-	wr(CC_Q_MSIX, 2, 0);
+	wr(VIRTIO_CC_Q_SELECT, 2, 0);
+	wr(VIRTIO_CC_Q_MSIX, 2, 0);
 	driver_ok();
 	hold_requests = true;
 	offer_one();
@@ -419,7 +389,7 @@ static void test_reset_with_request_in_flight(void)
 	 * waits for it: the used ring (guest memory the driver may reuse) stays untouched and
 	 * no interrupt is sent. */
 	complete_during_reset = true;
-	wr(CC_STATUS, 1, 0);
+	wr(VIRTIO_CC_STATUS, 1, 0);
 	CHECK_EQ(resets, 1);
 	CHECK(reset_lock_was_free);
 	CHECK(!reset_saw_ready);
@@ -428,12 +398,12 @@ static void test_reset_with_request_in_flight(void)
 	CHECK_EQ(fired[0], 0);
 	CHECK_EQ(intx_level, 0);
 	/* Everything is back to the reset state. */
-	CHECK_EQ(rd(CC_STATUS, 1), 0);
-	CHECK_EQ(rd(CC_Q_ENABLE, 2), 0);
-	CHECK_EQ(rd(CC_Q_SIZE, 2), 16);
-	CHECK_EQ(rd(CC_Q_DESC, 8), 0);
-	CHECK_EQ(rd(CC_Q_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
-	CHECK_EQ(rd(CC_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
+	CHECK_EQ(rd(VIRTIO_CC_STATUS, 1), 0);
+	CHECK_EQ(rd(VIRTIO_CC_Q_ENABLE, 2), 0);
+	CHECK_EQ(rd(VIRTIO_CC_Q_SIZE, 2), 16);
+	CHECK_EQ(rd(VIRTIO_CC_Q_DESC, 8), 0);
+	CHECK_EQ(rd(VIRTIO_CC_Q_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
+	CHECK_EQ(rd(VIRTIO_CC_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
 	CHECK(!virtio_pci_running(&vp));
 
 	/* A back end that completes only after the reset (it did not wait): the queue has no
@@ -445,7 +415,7 @@ static void test_reset_with_request_in_flight(void)
 	wr(VIRTIO_NOTIFY_OFF, 2, 0);
 	CHECK_EQ(held_head, 0);
 	complete_during_reset = false;
-	wr(CC_STATUS, 1, 0);
+	wr(VIRTIO_CC_STATUS, 1, 0);
 	CHECK_EQ(held_head, 0);
 	memset(ram + USED, 0, 64);
 	complete_held(); /* after the reset: must not crash nor write */
@@ -464,20 +434,20 @@ static void test_needs_reset(void)
 	setup();
 	CHECK(negotiate(1ull << VIRTIO_F_VERSION_1) & VIRTIO_STATUS_FEATURES_OK);
 	/* Rings outside guest RAM: the queue is refused and the device needs a reset. */
-	wr(CC_Q_SELECT, 2, 0);
-	wr(CC_Q_DESC, 8, 0x40000000ull);
-	wr(CC_Q_AVAIL, 8, AVAIL);
-	wr(CC_Q_USED, 8, USED);
-	wr(CC_Q_ENABLE, 2, 1);
-	CHECK_EQ(rd(CC_Q_ENABLE, 2), 0);
-	CHECK(rd(CC_STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET);
+	wr(VIRTIO_CC_Q_SELECT, 2, 0);
+	wr(VIRTIO_CC_Q_DESC, 8, 0x40000000ull);
+	wr(VIRTIO_CC_Q_AVAIL, 8, AVAIL);
+	wr(VIRTIO_CC_Q_USED, 8, USED);
+	wr(VIRTIO_CC_Q_ENABLE, 2, 1);
+	CHECK_EQ(rd(VIRTIO_CC_Q_ENABLE, 2), 0);
+	CHECK(rd(VIRTIO_CC_STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET);
 	driver_ok(); /* broken before DRIVER_OK: a config interrupt now, no start */
 	CHECK_EQ(starts, 0);
-	CHECK(rd(CC_STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET);
+	CHECK(rd(VIRTIO_CC_STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET);
 	CHECK(!virtio_pci_running(&vp));
 	CHECK_EQ(rd(VIRTIO_ISR_OFF, 1), 2);
-	wr(CC_STATUS, 1, 0);
-	CHECK_EQ(rd(CC_STATUS, 1), 0);
+	wr(VIRTIO_CC_STATUS, 1, 0);
+	CHECK_EQ(rd(VIRTIO_CC_STATUS, 1), 0);
 	teardown();
 }
 

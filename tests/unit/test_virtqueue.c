@@ -8,38 +8,13 @@
 #include <stdint.h>
 
 #include "virtio/virtqueue.h"
+#include "vring_ram.h"
 
-#define RAM_SIZE (1u << 20)
-#define QSZ 8
-#define DESC 0x1000
-#define AVAIL 0x2000
-#define USED 0x3000
-#define BUF 0x10000
-
-static uint8_t *ram;
-static struct guest_mem mem;
 static struct vq_chain chain;
-
-static struct vring_desc *desc(unsigned i)
-{
-	return (struct vring_desc *)(ram + DESC) + i;
-}
-static uint16_t *avail(void)
-{
-	return (uint16_t *)(ram + AVAIL);
-}
-static uint16_t *used16(void)
-{
-	return (uint16_t *)(ram + USED);
-}
 
 static void setup(struct virtqueue *vq, bool event_idx, bool indirect)
 {
-	if (!ram) {
-		ram = calloc(1, RAM_SIZE);
-		guest_mem_add(&mem, 0, RAM_SIZE, ram);
-	}
-	memset(ram, 0, RAM_SIZE);
+	ram_reset();
 	memset(vq, 0, sizeof(*vq));
 	vq->name = "test.q0";
 	vq->size = QSZ;
