@@ -177,6 +177,9 @@ def test_power_button_reaches_guest_and_s5_ends_domain():
     assert r.rc == 0, r
 
 
+# Debian's kernel decompresses itself in ring 0, which a PVM host runs in KVM's emulator for
+# minutes: "slow" puts it in the nested host there (tools/run-functional.sh).
+@pytest.mark.slow
 def test_isolinux_prompt_then_loads_a_kernel(media):
     """isolinux (32-bit protected mode code with IRETs: on PVM hosts this needs Domus's
     emulation fallbacks) reaches its prompt and loads Debian's kernel through BIOS calls."""
