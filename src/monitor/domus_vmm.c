@@ -379,7 +379,7 @@ static int load_kernel(const struct vmm_opts *o, enum host_mode mode, uint8_t **
 	int is_linux = kernel_is_linux(*kernel, *kernel_len);
 	const char *user = o->cmdline ? o->cmdline : (is_linux ? "console=ttyS0" : "");
 	if (cmdline_for_guest(cmdline, cmdline_len, user, mode, (unsigned)o->vcpus, is_linux,
-			      o->pvm_aware) < 0) {
+			      o->pvm_aware, host_pic_routing(mode, getenv(HOST_FORCE_PIC_ENV))) < 0) {
 		snprintf(err, errlen, "cmdline: too long");
 		return -1;
 	}

@@ -606,7 +606,8 @@ checked:;
 	watch_user = host.mode == HOST_PVM && is_linux && !o.pvm_aware;
 	const char *user = o.cmdline ? o.cmdline : (is_linux ? "console=ttyS0" : "");
 	if (cmdline_for_guest(cmdline, sizeof(cmdline), user, host.mode, (unsigned)o.vcpus,
-			      is_linux, o.pvm_aware) < 0) {
+			      is_linux, o.pvm_aware,
+			      host_pic_routing(host.mode, getenv(HOST_FORCE_PIC_ENV))) < 0) {
 		log_err("cmdline: too long");
 		goto out;
 	}
