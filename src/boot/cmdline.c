@@ -33,7 +33,7 @@ static int append(char *out, size_t len, size_t *used, const char *s)
 }
 
 int cmdline_for_guest(char *out, size_t len, const char *user, enum host_mode mode,
-		      unsigned vcpus, int is_linux, int pvm_aware)
+		      unsigned vcpus, int is_linux, int pvm_aware, int isa_via_pic)
 {
 	size_t used = 0;
 	if (!len)
@@ -41,7 +41,15 @@ int cmdline_for_guest(char *out, size_t len, const char *user, enum host_mode mo
 	out[0] = '\0';
 	if (user && *user && append(out, len, &used, user) < 0)
 		return -ENOSPC;
-	if (mode != HOST_PVM || !is_linux || pvm_aware)
+	if (!is_linux || pvm_aware)
+		return 0;
+	/* No IOAPIC in the MADT: the 8259 reaches the CPU only through LINT0 (ExtINT). Linux
+	 * leaves LINT0 masked in ACPI (symmetric I/O) mode unless told `noapic`, and KVM masks
+	 * every LVT when the kernel writes SPIV with the APIC still disabled, so what Domus
+	 * sets up at reset does not survive: without it no ISA interrupt (serial, SCI) arrives. */
+	if (isa_via_pic && !cmdline_has(user, "noapic") && append(out, len, &used, "noapic") < 0)
+		return -ENOSPC;
+	if (mode != HOST_PVM)
 		return 0;
 	if (!cmdline_has(user, "noxsave") && append(out, len, &used, "noxsave") < 0)
 		return -ENOSPC;

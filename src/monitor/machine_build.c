@@ -76,7 +76,7 @@ static int build_kernel(struct machine_build *b, const struct domain_config *dc,
 	int is_linux = kernel_is_linux(b->kernel, mc->kernel_len);
 	const char *user = dc->cmdline ? dc->cmdline : (is_linux ? "console=ttyS0" : "");
 	if (cmdline_for_guest(b->cmdline, sizeof(b->cmdline), user, mode, dc->vcpus, is_linux,
-			      dc->pvm_aware) < 0)
+			      dc->pvm_aware, host_pic_routing(mode, getenv(HOST_FORCE_PIC_ENV))) < 0)
 		return errf(err, errlen, "cmdline: too long");
 	mc->cmdline = b->cmdline;
 	/* An unmodified Linux on a PVM host: watch for its /init faulting (pvm_user_watch.h). */

@@ -249,21 +249,26 @@ static void test_e820(void)
 static void test_cmdline(void)
 {
 	char out[512];
-	CHECK_EQ(cmdline_for_guest(out, sizeof(out), "console=ttyS0", HOST_PVM, 1, 1, 0), 0);
-	CHECK_STR(out, "console=ttyS0 noxsave clearcpuid=popcnt,smap,erms,fsrm,cx16");
-	cmdline_for_guest(out, sizeof(out), "console=ttyS0", HOST_PVM, 2, 1, 0);
-	CHECK_STR(out, "console=ttyS0 noxsave clearcpuid=popcnt,smap,erms,fsrm,cx16 nopv");
+	CHECK_EQ(cmdline_for_guest(out, sizeof(out), "console=ttyS0", HOST_PVM, 1, 1, 0, 1), 0);
+	CHECK_STR(out, "console=ttyS0 noapic noxsave clearcpuid=popcnt,smap,erms,fsrm,cx16");
+	cmdline_for_guest(out, sizeof(out), "console=ttyS0", HOST_PVM, 2, 1, 0, 1);
+	CHECK_STR(out, "console=ttyS0 noapic noxsave clearcpuid=popcnt,smap,erms,fsrm,cx16 nopv");
 	/* the user's own settings win */
-	cmdline_for_guest(out, sizeof(out), "clearcpuid=pku nopv", HOST_PVM, 2, 1, 0);
-	CHECK_STR(out, "clearcpuid=pku nopv noxsave");
+	cmdline_for_guest(out, sizeof(out), "clearcpuid=pku nopv noapic", HOST_PVM, 2, 1, 0, 1);
+	CHECK_STR(out, "clearcpuid=pku nopv noapic noxsave");
 	/* not Linux, PVM-aware, or a VT-x host: untouched */
-	cmdline_for_guest(out, sizeof(out), "x", HOST_PVM, 2, 0, 0);
+	cmdline_for_guest(out, sizeof(out), "x", HOST_PVM, 2, 0, 0, 1);
 	CHECK_STR(out, "x");
-	cmdline_for_guest(out, sizeof(out), "x", HOST_PVM, 2, 1, 1);
+	cmdline_for_guest(out, sizeof(out), "x", HOST_PVM, 2, 1, 1, 1);
 	CHECK_STR(out, "x");
-	cmdline_for_guest(out, sizeof(out), "x", HOST_VMX, 2, 1, 0);
+	cmdline_for_guest(out, sizeof(out), "x", HOST_VMX, 2, 1, 0, 0);
 	CHECK_STR(out, "x");
-	CHECK(cmdline_for_guest(out, 10, "console=ttyS0", HOST_PVM, 1, 1, 0) < 0);
+	/* PIC-only routing on a VT-x host (DOMUS_FORCE_PIC_ROUTING=1): only noapic */
+	cmdline_for_guest(out, sizeof(out), "x", HOST_VMX, 2, 1, 0, 1);
+	CHECK_STR(out, "x noapic");
+	cmdline_for_guest(out, sizeof(out), "x", HOST_VMX, 2, 0, 0, 1);
+	CHECK_STR(out, "x");
+	CHECK(cmdline_for_guest(out, 10, "console=ttyS0", HOST_PVM, 1, 1, 0, 1) < 0);
 	CHECK(cmdline_has("a nopvx b", "nopv") == 0);
 	CHECK(cmdline_has("a nopv b", "nopv") == 1);
 	CHECK(cmdline_has("clearcpuid=x", "clearcpuid=") == 1);
