@@ -37,6 +37,17 @@ while [ $# -gt 0 ]; do
 done
 [ $# -gt 0 ] || { echo "usage: $0 [--mem MiB] [--smp N] -- CMD..." >&2; exit 2; }
 
+# The nested host mounts a tmpfs of its own on /tmp (host-init), so nothing it must share with
+# this machine (the job, the checkout, the cache) may live under /tmp here.
+for p in "$(cd "$here/../.." && pwd -P)" "$(mkdir -p "$(dirname "$cache")" && cd "$(dirname "$cache")" && pwd -P)"; do
+	case "$p/" in
+	/tmp/*)
+		echo "domus: kvmhost: $p is under /tmp, which the nested KVM host replaces with its own;" \
+			"use a checkout and DOMUS_CACHE outside /tmp" >&2
+		exit 1
+		;;
+	esac
+done
 "$here/build-host.sh" "$cache" >&2
 
 # The command and its environment travel in a script on the shared file system.
