@@ -165,6 +165,19 @@ static void used_vdevs(const struct xlcfg *cfg, bool ide[DOMUS_IDE_DRIVES], bool
 	}
 }
 
+/* Add spec, quoted, to the list key "KEY += [..." being written in t; spec is consumed. */
+static int append_spec(struct text *t, const char *key, struct text *spec)
+{
+	if (t->s)
+		put(t, ", ");
+	else
+		put(t, "%s += [", key);
+	put_quoted(t, spec->s ? spec->s : "");
+	t->oom |= spec->oom;
+	free(spec->s);
+	return 0;
+}
+
 /* --disk PATH[,ro|rw][,name=NAME] → a disk spec on the next free vdev: hda, hdb, hdd (hdc is
  * the CD-ROM's) on the FV PC, xvda, xvdb, ... otherwise. */
 static int disk_spec(struct text *t, const char *arg, bool ide, bool used_ide[], bool used_xvd[])
@@ -219,11 +232,7 @@ static int disk_spec(struct text *t, const char *arg, bool ide, bool used_ide[],
 	if (name[0])
 		put(&spec, "serial=%s, ", name);
 	put(&spec, "target=%.*s", (int)plen, arg); /* last: the path may hold commas */
-	put(t, "%s", t->s ? ", " : "disk += [");
-	put_quoted(t, spec.s ? spec.s : "");
-	t->oom |= spec.oom;
-	free(spec.s);
-	return 0;
+	return append_spec(t, "disk", &spec);
 }
 
 /* --net bridge=BR[,mac=MAC][,tap=NAME] → a vif spec (tap is xl's vifname). */
@@ -250,11 +259,7 @@ static int vif_spec(struct text *t, const char *arg)
 		}
 		o = end ? end + 1 : NULL;
 	}
-	put(t, "%s", t->s ? ", " : "vif += [");
-	put_quoted(t, spec.s ? spec.s : "");
-	t->oom |= spec.oom;
-	free(spec.s);
-	return 0;
+	return append_spec(t, "vif", &spec);
 }
 
 /* --hvc OUT[,in=IN] */
